@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The project-local PostgreSQL: install what is missing, create and start a
+# cluster owned by an ordinary user, create the database and migrate it.
+#
+#   scripts/local-db.sh setup     install + start + migrate (idempotent, quick the second time)
+#   scripts/local-db.sh url       setup, then print exactly one line: the postgres:// URL
+#   scripts/local-db.sh migrate   run graphile-migrate (with --forceActions) against the database
+#   scripts/local-db.sh stop      stop the local cluster
+#   scripts/local-db.sh status    say where the cluster lives and whether it runs
+#
+# With PGGIT_DATABASE_URL or DATABASE_URL set, that server is used instead: no
+# package install and no cluster, only the migration.
+#
+# Everything but the URL goes to stderr.
+set -euo pipefail
+
+cmd="${1:-setup}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_MAJOR="${PGGIT_PG_MAJOR:-15}"
+DB_NAME="${PGGIT_DB_NAME:-pggit}"
+SERVER_USER="${PGGIT_SERVER_USER:-postgres}"
+
+log() { printf 'pggit-db: %s\n' "$*" >&2; }
+die() { printf 'pggit-db: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root to run: $* (install it yourself, or run as root)"
+  fi
+}
+
+external_url="${PGGIT_DATABASE_URL:-${DATABASE_URL:-}}"
+
+pg_bindir() { echo "/usr/lib/postgresql/$PG_MAJOR/bin"; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+ensure_packages() {
+  local missing=()
+  [ -x "$(pg_bindir)/postgres" ] || missing+=("postgresql-$PG_MAJOR")
+  command -v psql >/dev/null 2>&1 || missing+=("postgresql-client-$PG_MAJOR")
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  # The PLV8-compatible runtime (skips itself when real PLV8 is installed,
+  # and when the installed build is current).
+  bash "$root/plv8/install.sh"
+}
+
+# --- where the cluster lives -------------------------------------------------
+checkout_key() { printf '%s' "$root" | sha1sum | cut -c1-12; }
+
+# The server runs as $SERVER_USER (root may not run PostgreSQL). When we are
+# not root, the server runs as ourselves.
+server_user() { if [ "$(id -u)" -eq 0 ]; then echo "$SERVER_USER"; else id -un; fi; }
+
+as_server() {
+  local u; u="$(server_user)"
+  if [ "$(id -un)" = "$u" ]; then "$@"
+  else
+    # runuser keeps the environment minimal; cd somewhere the user can read
+    (cd / && runuser -u "$u" -- "$@")
+  fi
+}
+
+# Can the server user create and use a folder inside the checkout?
+user_can_reach() {
+  local dir="$1" u; u="$(server_user)"
+  if [ "$(id -un)" = "$u" ]; then return 0; fi
+  (cd / && runuser -u "$u" -- test -x "$dir" -a -w "$dir") 2>/dev/null
+}
+
+state_dir() {
+  if [ -n "${PGGIT_STATE_DIR:-}" ]; then echo "$PGGIT_STATE_DIR"; return; fi
+  local in_repo="$root/.pggit"
+  mkdir -p "$in_repo"
+  if [ "$(id -u)" -eq 0 ]; then chown "$(server_user)" "$in_repo" 2>/dev/null || true; fi
+  if user_can_reach "$in_repo"; then echo "$in_repo"; return; fi
+  # The checkout sits where the server's user cannot reach (CI clones under
+  # root's home): fall back to the system temp folder, keyed by the checkout.
+  local tmp="${TMPDIR:-/tmp}/pggit-$(checkout_key)"
+  mkdir -p "$tmp"
+  if [ "$(id -u)" -eq 0 ]; then chown "$(server_user)" "$tmp"; fi
+  chmod 700 "$tmp"
+  echo "$tmp"
+}
+
+STATE="$(state_dir)"
+DATA="$STATE/cluster"
+SOCK="$STATE"
+PORT_FILE="$STATE/port"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+cluster_running() {
+  [ -f "$DATA/postmaster.pid" ] && as_server "$(pg_bindir)/pg_ctl" -D "$DATA" status >/dev/null 2>&1
+}
+
+running_port() { sed -n '4p' "$DATA/postmaster.pid"; }
+
+pick_port() {
+  # A port derived from the checkout, then the next free one: two checkouts on
+  # one machine never fight, and a stranger on our port just moves us along.
+  local base=$(( 20000 + 0x$(checkout_key | cut -c1-4) % 20000 )) p
+  if [ -f "$PORT_FILE" ]; then base="$(cat "$PORT_FILE")"; fi
+  for p in $(seq "$base" $((base + 50))); do
+    if ! port_in_use "$p"; then echo "$p"; return; fi
+  done
+  die "no free port in $base..$((base + 50))"
+}
+
+start_cluster() {
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    log "initdb $DATA (as $(server_user))"
+    rm -rf "$DATA"
+    as_server "$(pg_bindir)/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 >/dev/null 2>&1 ||
+      as_server "$(pg_bindir)/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C >&2
+  fi
+  if cluster_running; then return; fi
+  # A stale pid file from a killed server would block the start.
+  if [ -f "$DATA/postmaster.pid" ]; then log "removing stale postmaster.pid"; rm -f "$DATA/postmaster.pid"; fi
+  local port; port="$(pick_port)"
+  echo "$port" >"$PORT_FILE"
+  log "starting PostgreSQL $PG_MAJOR on 127.0.0.1:$port (data: $DATA)"
+  as_server "$(pg_bindir)/pg_ctl" -D "$DATA" -l "$STATE/server.log" -w -t 60 start \
+    -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SOCK -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" >&2 ||
+    { tail -n 30 "$STATE/server.log" >&2; die "PostgreSQL did not start"; }
+}
+
+local_url() { echo "postgres://postgres@127.0.0.1:$(running_port)/$DB_NAME"; }
+
+ensure_database() {
+  local admin="postgres://postgres@127.0.0.1:$(running_port)/postgres"
+  if [ -z "$(psql "$admin" -XtAc "select 1 from pg_database where datname = '$DB_NAME'")" ]; then
+    log "createdb $DB_NAME"
+    psql "$admin" -XqAc "create database \"$DB_NAME\"" >&2
+  fi
+}
+
+migrate() {
+  local url="$1"
+  log "graphile-migrate migrate --forceActions"
+  (cd "$root" && DATABASE_URL="$url" npx --no-install graphile-migrate migrate --forceActions >&2)
+}
+
+setup() {
+  if [ -n "$external_url" ]; then
+    migrate "$external_url"
+    return
+  fi
+  ensure_packages
+  start_cluster
+  ensure_database
+  migrate "$(local_url)"
+}
+
+current_url() {
+  if [ -n "$external_url" ]; then echo "$external_url"; else local_url; fi
+}
+
+case "$cmd" in
+  setup) setup ;;
+  url) setup; current_url ;;
+  migrate)
+    if [ -z "$external_url" ]; then start_cluster; ensure_database; fi
+    migrate "$(current_url)" ;;
+  stop)
+    if cluster_running; then as_server "$(pg_bindir)/pg_ctl" -D "$DATA" -m fast stop >&2; else log "not running"; fi ;;
+  status)
+    if cluster_running; then log "running: $(local_url) (data: $DATA)"; else log "stopped (data: $DATA)"; fi ;;
+  *) die "unknown command '$cmd' (setup | url | migrate | stop | status)" ;;
+esac

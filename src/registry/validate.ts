@@ -1,0 +1,104 @@
+/**
+ * Argument validation for the SQL API. Every violation is SQLSTATE 22023 with
+ * a message naming the argument; the limits are documented in the README.
+ */
+import { invalidArgument } from './errors.js';
+import { isStatus, RISK_LEVELS, type RiskLevel, type Status } from './lifecycle.js';
+
+export const LIMITS = {
+  /** agent_id, feature_name, reviewed_by, changed_by: characters. */
+  name: 200,
+  /** schema_changes: characters of one script. */
+  schemaChanges: 1_000_000,
+  /** statements in one script. */
+  statements: 5_000,
+  /** tables_affected: entries. */
+  tablesAffected: 1_000,
+  /** metadata, serialised as JSON: characters. */
+  metadata: 65_536,
+  /** reason and resolution_notes: characters. */
+  note: 10_000,
+} as const;
+
+export function requiredText(name: string, value: unknown, max: number = LIMITS.name): string {
+  if (value === null || value === undefined) throw invalidArgument(`${name} must not be NULL`);
+  if (typeof value !== 'string') throw invalidArgument(`${name} must be text`);
+  if (value.trim() === '') throw invalidArgument(`${name} must not be empty`);
+  if (value.length > max) {
+    throw invalidArgument(`${name} is too long: ${value.length} characters, the limit is ${max}`);
+  }
+  return value;
+}
+
+export function optionalText(name: string, value: unknown, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  return requiredText(name, value, max);
+}
+
+export function tablesAffected(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidArgument('tables_affected must be a text array');
+  if (value.length > LIMITS.tablesAffected) {
+    throw invalidArgument(
+      `tables_affected has ${value.length} entries, the limit is ${LIMITS.tablesAffected}`,
+    );
+  }
+  return value.map((t, i) => requiredText(`tables_affected[${i + 1}]`, t));
+}
+
+export function estimatedDuration(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw invalidArgument('estimated_duration_ms must be a non-negative integer');
+  }
+  return value;
+}
+
+export function riskLevel(value: unknown): RiskLevel {
+  if (typeof value !== 'string' || !(RISK_LEVELS as readonly string[]).includes(value)) {
+    throw invalidArgument(
+      `risk_level must be one of ${RISK_LEVELS.join(', ')}, not ${value === null ? 'NULL' : JSON.stringify(value)}`,
+    );
+  }
+  return value as RiskLevel;
+}
+
+export function metadata(value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument('metadata must be a JSON object');
+  }
+  const size = JSON.stringify(value).length;
+  if (size > LIMITS.metadata) {
+    throw invalidArgument(
+      `metadata is too large: ${size} characters of JSON, the limit is ${LIMITS.metadata}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+export function statusFilter(value: unknown): Status | null {
+  if (value === null || value === undefined) return null;
+  if (!isStatus(value)) {
+    throw invalidArgument(
+      `status must be one of registered, in_progress, completed, merged, abandoned, conflicted, not ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function conflictId(value: unknown): number {
+  if (value === null || value === undefined) throw invalidArgument('conflict_id must not be NULL');
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw invalidArgument('conflict_id must be an integer');
+  }
+  return value;
+}
+
+export function intentObject(name: string, value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) throw invalidArgument(`${name} must not be NULL`);
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(`${name} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}

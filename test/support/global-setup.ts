@@ -1,0 +1,64 @@
+/**
+ * Integration tests' global set-up: the local database (scripts/local-db.sh,
+ * which installs PostgreSQL and the PLV8 runtime when missing), then a
+ * template database migrated by graphile-migrate, cloned once per test file.
+ *
+ * With PGGIT_TEST_CONTAINER=1 and a reachable Docker engine, a testcontainers
+ * PostgreSQL with PLV8 (image from PGGIT_TEST_IMAGE) is used instead.
+ */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const TEMPLATE = 'pggit_template';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pggitAdminUrl: string;
+    pggitTemplate: string;
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function serverUrl(): Promise<{ url: string; stop?: () => Promise<void> }> {
+  if (process.env.PGGIT_TEST_CONTAINER === '1') {
+    const { startContainer } = await import('./container.js');
+    return startContainer();
+  }
+  const url = execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  return { url };
+}
+
+export default async function setup(project: TestProject) {
+  const { url, stop } = await serverUrl();
+  const adminUrl = withDatabase(url, 'postgres');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
+  } finally {
+    await admin.end();
+  }
+  execFileSync('npx', ['--no-install', 'graphile-migrate', 'migrate', '--forceActions'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: withDatabase(url, TEMPLATE) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  project.provide('pggitAdminUrl', adminUrl);
+  project.provide('pggitTemplate', TEMPLATE);
+  return async () => {
+    await stop?.();
+  };
+}
