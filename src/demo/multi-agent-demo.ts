@@ -1,0 +1,193 @@
+/**
+ * The main job: three agents coordinate their schema changes through pggit's
+ * SQL API on the local database. Every call below is plain SQL that any client
+ * could send; the demo prints each one and what a user would see.
+ *
+ *   npm run demo        (sets up PostgreSQL, the PLV8 runtime and pggit first)
+ */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const DEMO_DB = 'pggit_demo';
+
+interface Conflict {
+  id: number;
+  intent_a: string;
+  intent_b: string;
+  conflict_type: string;
+  severity: string;
+  affected_objects: string[];
+  resolution_suggestions: string[];
+  reviewed: boolean;
+}
+interface Intent {
+  id: string;
+  agent_id: string;
+  feature_name: string;
+  branch_name: string;
+  status: string;
+}
+
+function localDatabase(): string {
+  const external = process.env.PGGIT_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (external) return external;
+  // A fresh demo database on the local cluster, migrated by graphile-migrate.
+  const url = execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  execFileSync('psql', [admin.toString(), '-XqAc', `DROP DATABASE IF EXISTS ${DEMO_DB} WITH (FORCE)`]);
+  return execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
+    encoding: 'utf8',
+    env: { ...process.env, PGGIT_DB_NAME: DEMO_DB },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+const out = (s = '') => process.stdout.write(`${s}\n`);
+const names = new Map<string, string>();
+const who = (id: string) => names.get(id) ?? id;
+
+async function sql<T>(client: pg.Client, text: string, params: unknown[] = []): Promise<T> {
+  out(`  sql> ${text.replace(/\s+/g, ' ').trim()}`);
+  const r = await client.query(text, params);
+  return r.rows[0]?.result as T;
+}
+
+function showConflicts(selfId: string, conflicts: Conflict[]) {
+  if (conflicts.length === 0) out('        no conflicts');
+  for (const c of conflicts) {
+    const other = c.intent_a === selfId ? c.intent_b : c.intent_a;
+    out(
+      `        ${c.severity.toUpperCase().padEnd(7)} ${c.conflict_type.padEnd(10)} ${c.affected_objects.join(', ')}  (with ${who(other)})${c.reviewed ? '  [resolved]' : ''}`,
+    );
+    for (const s of c.resolution_suggestions) out(`                advice: ${s}`);
+  }
+}
+
+async function register(
+  client: pg.Client,
+  agent: string,
+  feature: string,
+  ddl: string,
+): Promise<Intent> {
+  out();
+  out(`${agent} declares "${feature}":`);
+  for (const line of ddl.trim().split('\n')) out(`      | ${line}`);
+  const r = await sql<{ intent: Intent; conflicts: Conflict[] }>(
+    client,
+    'SELECT pggit_register(agent_id => $1, feature_name => $2, schema_changes => $3) AS result',
+    [agent, feature, ddl],
+  );
+  names.set(r.intent.id, `${agent}/${feature}`);
+  out(`   -> ${r.intent.status}, branch ${r.intent.branch_name}`);
+  showConflicts(r.intent.id, r.conflicts);
+  return r.intent;
+}
+
+async function transition(client: pg.Client, intent: Intent, to: string, reason: string) {
+  out();
+  out(`${intent.agent_id} moves "${intent.feature_name}" to ${to}:`);
+  try {
+    const r = await sql<Intent>(
+      client,
+      `SELECT pggit_mark_${to}(intent_id => $1, reason => $2) AS result`,
+      [intent.id, reason],
+    );
+    out(`   -> ${r.status}`);
+  } catch (e) {
+    const err = e as pg.DatabaseError;
+    out(`   -> refused: ERROR ${err.code}: ${err.message}`);
+    for (const line of (err.detail ?? '').split('\n').filter(Boolean)) out(`      DETAIL: ${line}`);
+    if (err.hint) out(`      HINT: ${err.hint}`);
+  }
+}
+
+async function main() {
+  const client = new pg.Client({ connectionString: localDatabase() });
+  await client.connect();
+  try {
+    const version = await sql<{ version: string; bundle_hash: string; runtime: string }>(
+      client,
+      'SELECT pggit_version() AS result',
+    );
+    out(`   -> pggit ${version.version}, bundle ${version.bundle_hash}, on ${version.runtime}`);
+
+    const payments = await register(
+      client,
+      'claude-payments',
+      'stripe_integration',
+      `ALTER TABLE public.users ADD COLUMN IF NOT EXISTS stripe_customer_id text;
+CREATE TABLE stripe_charges (id text PRIMARY KEY, user_id int REFERENCES users (id));`,
+    );
+    const auth = await register(
+      client,
+      'claude-auth',
+      'oauth2',
+      'ALTER TABLE ONLY users ADD COLUMN oauth_provider text;',
+    );
+    const growth = await register(
+      client,
+      'claude-growth',
+      'Stripe billing emails',
+      `-- Prisma migration
+ALTER TABLE "users" ADD COLUMN "stripe_customer_id" VARCHAR(64);`,
+    );
+
+    // Warnings do not block; an error conflict does.
+    await transition(client, auth, 'in_progress', 'only a same-table warning');
+    await transition(client, growth, 'in_progress', 'trying to start');
+
+    out();
+    out('claude-growth agrees to reuse the column that claude-payments adds:');
+    const conflicts = await sql<Conflict[]>(client, 'SELECT pggit_get_conflicts($1) AS result', [
+      growth.id,
+    ]);
+    for (const c of conflicts.filter((c) => !c.reviewed)) {
+      await sql(
+        client,
+        'SELECT pggit_resolve_conflict(conflict_id => $1, resolution_notes => $2, reviewed_by => $3) AS result',
+        [c.id, 'reuse stripe_customer_id from stripe_integration; no second ADD COLUMN', 'claude-growth'],
+      );
+    }
+    const after = await sql<Intent>(client, 'SELECT pggit_get_intent($1) AS result', [growth.id]);
+    out(`   -> "${after.feature_name}" is ${after.status} again`);
+    await transition(client, growth, 'in_progress', 'conflicts resolved');
+
+    await transition(client, payments, 'in_progress', 'writing the migration');
+    await transition(client, payments, 'completed', 'migration written and tested');
+    await transition(client, payments, 'merged', 'merged to main');
+
+    out();
+    out(`History of "${growth.feature_name}" (${growth.branch_name}):`);
+    const history = await sql<
+      { old_status: string | null; new_status: string; reason: string | null; changed_by: string }[]
+    >(client, 'SELECT pggit_history($1) AS result', [growth.id]);
+    for (const h of history) {
+      out(
+        `   ${(h.old_status ?? '(new)').padEnd(12)} -> ${h.new_status.padEnd(12)} by ${h.changed_by}${h.reason ? `: ${h.reason}` : ''}`,
+      );
+    }
+
+    out();
+    out('Every intent, as psql users see it:');
+    out('  sql> SELECT agent_id, feature_name, branch_name, status, open_conflicts FROM pggit_intents');
+    const rows = await client.query(
+      'SELECT agent_id, feature_name, branch_name, status, open_conflicts FROM pggit_intents ORDER BY created_at',
+    );
+    for (const r of rows.rows) {
+      out(
+        `   ${r.agent_id.padEnd(16)} ${r.feature_name.padEnd(22)} ${r.branch_name.padEnd(32)} ${r.status.padEnd(12)} open conflicts: ${r.open_conflicts}`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+await main();
