@@ -14,7 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = dirname(fileURLToPath(import.meta.url));
-export const generatedSqlPath = join(root, 'migrations/generated/pggit-functions.sql');
+export const generatedSqlPath =
+  process.env.PGGIT_GENERATED_SQL ?? join(root, 'migrations/generated/pggit-functions.sql');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 async function bundleEntry() {

@@ -151,24 +151,21 @@ interface FoundConflict extends ConflictReport {
   other: Candidate;
 }
 
-/** Active intents of other agents that share a key, found through the GIN index. */
-function findConflicts(
-  db: Plv8,
-  intent: IntentInput,
-  keys: string[],
-  excludeId: string | null,
-): FoundConflict[] {
-  const candidates = rows<Candidate>(
-    db,
-    `SELECT id, agent_id, feature_name, schema_changes, tables_affected, status
+/** Active intents of other agents that share a key: served by the partial GIN index on object_keys. */
+export const CANDIDATES_SQL = `SELECT id, agent_id, feature_name, schema_changes, tables_affected, status
        FROM tb_pggit_intent
       WHERE status IN (${ACTIVE_STATUS_SQL})
         AND object_keys && $1::text[]
         AND agent_id <> $2
-        AND id IS DISTINCT FROM $3
-      ORDER BY created_at, id`,
-    [keys, intent.agent_id, excludeId],
-  );
+      ORDER BY created_at, id`;
+
+/** Conflicts between the intent and every candidate, from the newcomer's point of view. */
+function findConflicts(
+  db: Plv8,
+  intent: IntentInput,
+  keys: string[],
+): FoundConflict[] {
+  const candidates = rows<Candidate>(db, CANDIDATES_SQL, [keys, intent.agent_id]);
   const found: FoundConflict[] = [];
   for (const other of candidates) {
     const reports = detectConflicts(intent, {
@@ -304,7 +301,7 @@ export function register(
   requireReadCommitted(db);
 
   lockKeys(db, keys);
-  const conflicts = findConflicts(db, intent, keys, null);
+  const conflicts = findConflicts(db, intent, keys);
 
   // Branch: a counter per exact slug, then a lock on the candidate name so a
   // slug like "user_001" and the second use of "user" can never both take it.
@@ -414,7 +411,7 @@ export function check(
     schemaChangesArg,
     tablesArg,
   );
-  const conflicts = findConflicts(db, intent, keys, null);
+  const conflicts = findConflicts(db, intent, keys);
   return {
     conflicts_detected: conflicts.length,
     conflicts: conflicts.map((c) => conflictView(c, null)),
@@ -449,6 +446,12 @@ function transition(db: Plv8, to: Status, idArg: unknown, reasonArg: unknown, by
   const by = v.optionalText('changed_by', byArg, v.LIMITS.name);
   const intent = requireIntent(db, idArg, true);
   checkIdentity(db, intent.agent_id);
+  if (intent.status === to) {
+    throw new PggitError(
+      SqlState.objectNotInPrerequisiteState,
+      `cannot move intent ${intent.id} from ${to} to ${to}: it is already ${to}`,
+    );
+  }
   // The guard trigger enforces the lifecycle (and the blocked start), so that
   // direct SQL obeys the same rules; here we only say who and why.
   setAudit(db, reason, by);

@@ -1,0 +1,51 @@
+/** The generated function SQL is reproducible from source, and a stale copy fails. */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ESM build script without type declarations
+import { generatedSqlPath, renderSql } from '../../esbuild.config.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('migrations/generated/pggit-functions.sql', () => {
+  it('equals what the current source builds (run `npm run build` when this fails)', async () => {
+    const { sql } = await renderSql();
+    expect(readFileSync(generatedSqlPath, 'utf8') === sql, 'generated SQL is stale').toBe(true);
+  });
+
+  it('builds deterministically', async () => {
+    const [a, b] = await Promise.all([renderSql(), renderSql()]);
+    expect(a.sql).toBe(b.sql);
+    expect(a.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('the --check mode fails on a stale file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pggit-stale-'));
+    const copy = join(dir, 'pggit-functions.sql');
+    copyFileSync(generatedSqlPath, copy);
+    const env = { ...process.env, PGGIT_GENERATED_SQL: copy };
+    execFileSync('node', ['esbuild.config.mjs', '--check'], { cwd: root, env, stdio: 'pipe' });
+    writeFileSync(copy, `${readFileSync(copy, 'utf8')}\n-- edited by hand\n`);
+    expect(() =>
+      execFileSync('node', ['esbuild.config.mjs', '--check'], { cwd: root, env, stdio: 'pipe' }),
+    ).toThrow(/stale/);
+  });
+
+  it('follows the PLV8 rules: one bundle, hash-derived tag, no STRICT, no DROP FUNCTION, no require', async () => {
+    const { sql, hash, bundle } = await renderSql();
+    const tag = `$pggit_${hash}$`;
+    expect(sql.split(tag).length % 2).toBe(1); // tags pair up
+    expect(sql).not.toMatch(/\bSTRICT\b/);
+    expect(sql).not.toMatch(/DROP\s+FUNCTION/i);
+    expect(bundle).not.toMatch(/\brequire\(/);
+    expect(bundle).not.toMatch(/\bprocess\.|\bBuffer\b/);
+    expect(sql.match(/CREATE OR REPLACE FUNCTION pggit_bundle_init\(\)/g)).toHaveLength(1);
+    // functions that write are VOLATILE; IMMUTABLE only for pure parse/detect
+    expect(sql).toMatch(/FUNCTION pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plv8 VOLATILE/);
+    const immutable = [...sql.matchAll(/FUNCTION (\w+)\([^]*?LANGUAGE plv8 IMMUTABLE/g)].map((m) => m[1]);
+    expect(immutable.sort()).toEqual(['pggit_detect', 'pggit_parse']);
+  });
+});

@@ -1,0 +1,288 @@
+/** The lifecycle, enforced by the guard trigger for API calls and direct SQL alike. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import {
+  conflictsOf,
+  counts,
+  expectSqlError,
+  getIntent,
+  historyOf,
+  mark,
+  register,
+  result,
+} from './helpers.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+let n = 0;
+const fresh = (agent = 'life-agent') => {
+  n += 1;
+  return register(db.pool, agent, `life_${n}`, `CREATE TABLE life_${n} (id int)`);
+};
+
+describe('refused transitions raise 55000 naming both statuses, and change nothing', () => {
+  const refused: [string[], string][] = [
+    [[], 'completed'],
+    [[], 'merged'],
+    [['in_progress'], 'merged'],
+    [['in_progress'], 'in_progress'],
+    [['in_progress', 'completed'], 'in_progress'],
+    [['in_progress', 'completed', 'merged'], 'abandoned'],
+    [['in_progress', 'completed', 'merged'], 'in_progress'],
+    [['abandoned'], 'in_progress'],
+    [['abandoned'], 'abandoned'],
+  ];
+  for (const [path, to] of refused) {
+    const from = path.at(-1) ?? 'registered';
+    it(`${from} → ${to}`, async () => {
+      const { intent } = await fresh();
+      for (const step of path) await mark(db.pool, step, intent.id);
+      const before = await counts(db.pool);
+      const beforeIntent = await getIntent(db.pool, intent.id);
+      const e = await expectSqlError(
+        mark(db.pool, to, intent.id),
+        '55000',
+        from === to ? /./ : new RegExp(`from ${from} to ${to}`),
+      );
+      expect(e.message).toContain(intent.id);
+      expect(await counts(db.pool)).toEqual(before);
+      expect(await getIntent(db.pool, intent.id)).toEqual(beforeIntent);
+    });
+  }
+
+  it('the happy path is recorded with reasons and who changed it', async () => {
+    const { intent } = await fresh('happy-agent');
+    await mark(db.pool, 'in_progress', intent.id, 'starting', 'alice');
+    await mark(db.pool, 'completed', intent.id, 'done');
+    const merged = await mark(db.pool, 'merged', intent.id, 'merged to main', 'ci-bot');
+    expect(merged.status).toBe('merged');
+    const history = await historyOf(db.pool, intent.id);
+    expect(history.map((h) => [h.old_status, h.new_status, h.reason, h.changed_by])).toEqual([
+      [null, 'registered', 'registered', 'happy-agent'],
+      ['registered', 'in_progress', 'starting', 'alice'],
+      ['in_progress', 'completed', 'done', 'postgres'],
+      ['completed', 'merged', 'merged to main', 'ci-bot'],
+    ]);
+  });
+});
+
+describe('direct SQL obeys the same rules and is audited', () => {
+  it('a direct UPDATE that breaks the lifecycle is refused by the trigger', async () => {
+    const { intent } = await fresh();
+    await expectSqlError(
+      db.query("UPDATE tb_pggit_intent SET status = 'merged' WHERE id = $1", [intent.id]),
+      '55000',
+      /from registered to merged/,
+    );
+    expect((await getIntent(db.pool, intent.id))?.status).toBe('registered');
+  });
+
+  it('a direct UPDATE that follows it is audited with the session user', async () => {
+    const { intent } = await fresh();
+    await db.query("UPDATE tb_pggit_intent SET status = 'in_progress' WHERE id = $1", [intent.id]);
+    const history = await historyOf(db.pool, intent.id);
+    expect(history.at(-1)).toMatchObject({
+      old_status: 'registered',
+      new_status: 'in_progress',
+      reason: null,
+      changed_by: 'postgres',
+    });
+  });
+
+  it('a direct INSERT writes the first history row', async () => {
+    const r = await db.query(
+      `INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes)
+       VALUES ('sql-agent', 'by hand', 'by_hand', 'feature/by_hand_manual', '["CREATE TABLE h (id int)"]')
+       RETURNING id`,
+    );
+    const history = await historyOf(db.pool, r.rows[0].id);
+    expect(history.map((h) => [h.old_status, h.new_status, h.changed_by])).toEqual([
+      [null, 'registered', 'postgres'],
+    ]);
+  });
+
+  it('a direct INSERT may not start past registered', async () => {
+    await expectSqlError(
+      db.query(
+        `INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes, status)
+         VALUES ('sql-agent', 'skip', 'skip', 'feature/skip_manual', '[]', 'merged')`,
+      ),
+      '55000',
+      /starts as registered or conflicted, not merged/,
+    );
+  });
+
+  it('id, agent_id and branch_name cannot change', async () => {
+    const { intent } = await fresh();
+    await expectSqlError(
+      db.query("UPDATE tb_pggit_intent SET branch_name = 'feature/other' WHERE id = $1", [intent.id]),
+      '55000',
+      /branch_name of intent .* cannot change/,
+    );
+  });
+});
+
+describe('the history is append-only, for the table owner too', () => {
+  it('UPDATE, DELETE and TRUNCATE raise 42501', async () => {
+    const { intent } = await fresh();
+    const owner = await db.query(
+      "SELECT tableowner FROM pg_tables WHERE tablename = 'tb_pggit_intent_history'",
+    );
+    expect(owner.rows[0].tableowner).toBe('postgres');
+    const before = await historyOf(db.pool, intent.id);
+    await expectSqlError(
+      db.query("UPDATE tb_pggit_intent_history SET reason = 'rewritten' WHERE intent_id = $1", [intent.id]),
+      '42501',
+      /append-only: UPDATE is not allowed/,
+    );
+    await expectSqlError(
+      db.query('DELETE FROM tb_pggit_intent_history WHERE intent_id = $1', [intent.id]),
+      '42501',
+      /append-only: DELETE is not allowed/,
+    );
+    await expectSqlError(
+      db.query('TRUNCATE tb_pggit_intent_history CASCADE'),
+      '42501',
+      /append-only: TRUNCATE is not allowed/,
+    );
+    expect(await historyOf(db.pool, intent.id)).toEqual(before);
+  });
+});
+
+describe('conflicted intents', () => {
+  it('may not start while an error conflict is open; the error lists it', async () => {
+    await register(db.pool, 'blk-a', 'blk_one', 'ALTER TABLE blk ADD COLUMN c int');
+    const b = await register(db.pool, 'blk-b', 'blk_two', 'ALTER TABLE blk ADD COLUMN c text');
+    expect(b.intent.status).toBe('conflicted');
+    const e = await expectSqlError(
+      mark(db.pool, 'in_progress', b.intent.id),
+      '55000',
+      /from conflicted to in_progress: 1 unresolved error conflict/,
+    );
+    expect(e.detail).toMatch(/error column on public\.blk\.c with blk-a \("blk_one"/);
+    expect(e.hint).toMatch(/pggit_resolve_conflict/);
+  });
+
+  it('may start with only warnings open', async () => {
+    await register(db.pool, 'warn-a', 'warn_one', 'ALTER TABLE warn_t ADD COLUMN a int');
+    const b = await register(db.pool, 'warn-b', 'warn_two', 'ALTER TABLE warn_t ADD COLUMN b int');
+    expect(b.intent.status).toBe('conflicted');
+    expect((await mark(db.pool, 'in_progress', b.intent.id)).status).toBe('in_progress');
+  });
+
+  it('cannot be pushed back to registered by hand while conflicts are open', async () => {
+    await register(db.pool, 'hand-a', 'hand_one', 'ALTER TABLE hand_t ADD COLUMN a int');
+    const b = await register(db.pool, 'hand-b', 'hand_two', 'ALTER TABLE hand_t ADD COLUMN a int');
+    await expectSqlError(
+      db.query("UPDATE tb_pggit_intent SET status = 'registered' WHERE id = $1", [b.intent.id]),
+      '55000',
+      /2 open conflict/,
+    );
+  });
+
+  it('returns to registered when its conflicts are resolved, with the reviewer recorded', async () => {
+    await register(db.pool, 'res-a', 'res_one', 'ALTER TABLE res_t ADD COLUMN a int');
+    const b = await register(db.pool, 'res-b', 'res_two', 'ALTER TABLE res_t ADD COLUMN a int');
+    const conflicts = await conflictsOf(db.pool, b.intent.id);
+    expect(conflicts).toHaveLength(2);
+    const first = await result<{ reviewed: boolean; reviewed_by: string; resolution_notes: string }>(
+      db.pool,
+      'SELECT pggit_resolve_conflict($1, $2, $3) AS result',
+      [conflicts[0]?.id, 'agreed', 'lead'],
+    );
+    expect(first).toMatchObject({ reviewed: true, reviewed_by: 'lead', resolution_notes: 'agreed' });
+    expect((await getIntent(db.pool, b.intent.id))?.status).toBe('conflicted');
+    await result(db.pool, 'SELECT pggit_resolve_conflict($1, $2) AS result', [conflicts[1]?.id, 'ok']);
+    expect((await getIntent(db.pool, b.intent.id))?.status).toBe('registered');
+    const history = await historyOf(db.pool, b.intent.id);
+    expect(history.at(-1)).toMatchObject({ old_status: 'conflicted', new_status: 'registered' });
+    expect(history.at(-1)?.reason).toMatch(/all conflicts resolved/);
+  });
+
+  it('returns to registered when the other side merges', async () => {
+    const a = await register(db.pool, 'mrg-a', 'mrg_one', 'ALTER TABLE mrg_t ADD COLUMN a int');
+    const b = await register(db.pool, 'mrg-b', 'mrg_two', 'ALTER TABLE mrg_t ADD COLUMN a int');
+    await mark(db.pool, 'in_progress', a.intent.id);
+    await mark(db.pool, 'completed', a.intent.id);
+    expect((await getIntent(db.pool, b.intent.id))?.status).toBe('conflicted');
+    await mark(db.pool, 'merged', a.intent.id);
+    expect((await getIntent(db.pool, b.intent.id))?.status).toBe('registered');
+    // merging does not pretend the conflicts were reviewed
+    expect((await conflictsOf(db.pool, b.intent.id)).every((c) => !c.reviewed)).toBe(true);
+  });
+
+  it('abandoning resolves its open conflicts with a note', async () => {
+    const a = await register(db.pool, 'abn-a', 'abn_one', 'ALTER TABLE abn_t ADD COLUMN a int');
+    const b = await register(db.pool, 'abn-b', 'abn_two', 'ALTER TABLE abn_t ADD COLUMN a int');
+    await mark(db.pool, 'abandoned', b.intent.id, 'not needed');
+    const conflicts = await conflictsOf(db.pool, a.intent.id);
+    expect(conflicts).toHaveLength(2);
+    for (const c of conflicts) {
+      expect(c.reviewed).toBe(true);
+      expect(c.resolution_notes).toBe(
+        `auto-resolved: intent ${b.intent.id} (abn-b, "abn_two") was abandoned`,
+      );
+    }
+    expect((await getIntent(db.pool, a.intent.id))?.status).toBe('registered');
+  });
+
+  it('conflicts are recorded on both sides', async () => {
+    const a = await register(db.pool, 'both-a', 'both_one', 'ALTER TABLE both_t ADD COLUMN a int');
+    const b = await register(db.pool, 'both-b', 'both_two', 'ALTER TABLE both_t ADD COLUMN a int');
+    expect((await getIntent(db.pool, a.intent.id))?.conflicts_with).toEqual([b.intent.id]);
+    expect(b.intent.conflicts_with).toEqual([a.intent.id]);
+    const fromA = await conflictsOf(db.pool, a.intent.id);
+    const fromB = await conflictsOf(db.pool, b.intent.id);
+    expect(fromA).toEqual(fromB);
+    expect(fromA.map((c) => [c.intent_a, c.intent_b])).toEqual([
+      [b.intent.id, a.intent.id],
+      [b.intent.id, a.intent.id],
+    ]);
+    expect((await getIntent(db.pool, a.intent.id))?.status).toBe('registered');
+  });
+});
+
+describe('list and views', () => {
+  it('pggit_list_intents filters by status and agent, newest first', async () => {
+    const x = await register(db.pool, 'list-agent', 'list_one', 'CREATE TABLE list_1 (id int)');
+    const y = await register(db.pool, 'list-agent', 'list_two', 'CREATE TABLE list_2 (id int)');
+    await mark(db.pool, 'in_progress', x.intent.id);
+    const mine = await result<{ id: string }[]>(
+      db.pool,
+      "SELECT pggit_list_intents(agent_id => 'list-agent') AS result",
+    );
+    expect(mine.map((i) => i.id)).toEqual([y.intent.id, x.intent.id]);
+    const started = await result<{ id: string }[]>(
+      db.pool,
+      "SELECT pggit_list_intents(status => 'in_progress', agent_id => 'list-agent') AS result",
+    );
+    expect(started.map((i) => i.id)).toEqual([x.intent.id]);
+  });
+
+  it('pggit_intents and pggit_open_conflicts show open conflict counts', async () => {
+    const a = await register(db.pool, 'view-a', 'view_one', 'ALTER TABLE view_t ADD COLUMN a int');
+    const b = await register(db.pool, 'view-b', 'view_two', 'ALTER TABLE view_t ADD COLUMN a int');
+    const r = await db.query(
+      'SELECT id, open_conflicts, open_errors FROM pggit_intents WHERE id = ANY($1) ORDER BY created_at',
+      [[a.intent.id, b.intent.id]],
+    );
+    expect(r.rows.map((x) => [x.open_conflicts, x.open_errors])).toEqual([
+      [2, 1],
+      [2, 1],
+    ]);
+    const open = await db.query(
+      'SELECT conflict_type, agent_a, agent_b FROM pggit_open_conflicts WHERE intent_b = $1 ORDER BY conflict_type',
+      [a.intent.id],
+    );
+    expect(open.rows).toEqual([
+      { conflict_type: 'column', agent_a: 'view-b', agent_b: 'view-a' },
+      { conflict_type: 'table', agent_a: 'view-b', agent_b: 'view-a' },
+    ]);
+  });
+});
