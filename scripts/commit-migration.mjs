@@ -25,13 +25,23 @@ if (body === '') {
   console.error('migrations/current.sql is empty: nothing to commit');
   process.exit(1);
 }
-const files = readdirSync(committedDir).filter((f) => /^\d{6}(-[\w-]+)?\.sql$/.test(f)).sort();
+const files = readdirSync(committedDir)
+  .filter((f) => /^\d{6}(-[\w-]+)?\.sql$/.test(f))
+  .sort();
 const last = files.at(-1);
-const previous = last ? /^--! Hash: (\S+)$/m.exec(readFileSync(join(committedDir, last), 'utf8'))?.[1] : null;
+const previous = last
+  ? /^--! Hash: (\S+)$/m.exec(readFileSync(join(committedDir, last), 'utf8'))?.[1]
+  : null;
 const number = String(files.length + 1).padStart(6, '0');
-const slug = message.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = message
+  .toLowerCase()
+  .replace(/[^a-z0-9]+/g, '-')
+  .replace(/^-|-$/g, '');
 const hash = calculateHash(body, previous ?? null);
 const out = join(committedDir, `${number}-${slug}.sql`);
-writeFileSync(out, `--! Previous: ${previous ?? '-'}\n--! Hash: ${hash}\n--! Message: ${message}\n\n${body}\n`);
+writeFileSync(
+  out,
+  `--! Previous: ${previous ?? '-'}\n--! Hash: ${hash}\n--! Message: ${message}\n\n${body}\n`,
+);
 writeFileSync(current, '');
 console.error(`committed ${out} (${hash})`);

@@ -41,7 +41,11 @@ function localDatabase(): string {
   }).trim();
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  execFileSync('psql', [admin.toString(), '-XqAc', `DROP DATABASE IF EXISTS ${DEMO_DB} WITH (FORCE)`]);
+  execFileSync('psql', [
+    admin.toString(),
+    '-XqAc',
+    `DROP DATABASE IF EXISTS ${DEMO_DB} WITH (FORCE)`,
+  ]);
   return execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
     encoding: 'utf8',
     env: { ...process.env, PGGIT_DB_NAME: DEMO_DB },
@@ -152,7 +156,11 @@ ALTER TABLE "users" ADD COLUMN "stripe_customer_id" VARCHAR(64);`,
       await sql(
         client,
         'SELECT pggit_resolve_conflict(conflict_id => $1, resolution_notes => $2, reviewed_by => $3) AS result',
-        [c.id, 'reuse stripe_customer_id from stripe_integration; no second ADD COLUMN', 'claude-growth'],
+        [
+          c.id,
+          'reuse stripe_customer_id from stripe_integration; no second ADD COLUMN',
+          'claude-growth',
+        ],
       );
     }
     const after = await sql<Intent>(client, 'SELECT pggit_get_intent($1) AS result', [growth.id]);
@@ -176,7 +184,9 @@ ALTER TABLE "users" ADD COLUMN "stripe_customer_id" VARCHAR(64);`,
 
     out();
     out('Every intent, as psql users see it:');
-    out('  sql> SELECT agent_id, feature_name, branch_name, status, open_conflicts FROM pggit_intents');
+    out(
+      '  sql> SELECT agent_id, feature_name, branch_name, status, open_conflicts FROM pggit_intents',
+    );
     const rows = await client.query(
       'SELECT agent_id, feature_name, branch_name, status, open_conflicts FROM pggit_intents ORDER BY created_at',
     );

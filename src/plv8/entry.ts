@@ -6,9 +6,9 @@
 import { detectConflicts, parseScript } from '../detector/index.js';
 import type { IntentInput } from '../detector/types.js';
 import * as api from '../registry/api.js';
-import * as v from '../registry/validate.js';
 import type { Plv8, TriggerContext } from '../registry/plv8-api.js';
 import * as triggers from '../registry/triggers.js';
+import * as v from '../registry/validate.js';
 
 declare const plv8: Plv8;
 declare const __PGGIT_VERSION__: string;
@@ -19,7 +19,9 @@ function intentFromJson(name: string, value: unknown): IntentInput {
     agent_id: v.requiredText(`${name}.agent_id`, o.agent_id),
     feature_name: v.requiredText(`${name}.feature_name`, o.feature_name),
     schema_changes: Array.isArray(o.schema_changes)
-      ? o.schema_changes.map((s, i) => v.requiredText(`${name}.schema_changes[${i}]`, s, v.LIMITS.schemaChanges))
+      ? o.schema_changes.map((s, i) =>
+          v.requiredText(`${name}.schema_changes[${i}]`, s, v.LIMITS.schemaChanges),
+        )
       : v.requiredText(`${name}.schema_changes`, o.schema_changes, v.LIMITS.schemaChanges),
     tables_affected: v.tablesAffected(o.tables_affected),
   };

@@ -189,7 +189,8 @@ export const functions: SqlFunction[] = [
     js: 'resolveConflict',
     securityDefiner: true,
     agentApi: true,
-    comment: 'Mark a conflict reviewed with notes; intents left without open conflicts return to registered.',
+    comment:
+      'Mark a conflict reviewed with notes; intents left without open conflicts return to registered.',
   },
   {
     name: 'pggit_history',

@@ -160,11 +160,7 @@ export const CANDIDATES_SQL = `SELECT id, agent_id, feature_name, schema_changes
       ORDER BY created_at, id`;
 
 /** Conflicts between the intent and every candidate, from the newcomer's point of view. */
-function findConflicts(
-  db: Plv8,
-  intent: IntentInput,
-  keys: string[],
-): FoundConflict[] {
+function findConflicts(db: Plv8, intent: IntentInput, keys: string[]): FoundConflict[] {
   const candidates = rows<Candidate>(db, CANDIDATES_SQL, [keys, intent.agent_id]);
   const found: FoundConflict[] = [];
   for (const other of candidates) {

@@ -8,7 +8,8 @@
 
 /** PostgreSQL's MAKE_SQLSTATE: sum of ((ch - '0') & 0x3F) << 6*i over the five characters. */
 export function packSqlState(sqlstate: string): number {
-  if (!/^[0-9A-Z]{5}$/.test(sqlstate)) throw new Error(`invalid SQLSTATE ${JSON.stringify(sqlstate)}`);
+  if (!/^[0-9A-Z]{5}$/.test(sqlstate))
+    throw new Error(`invalid SQLSTATE ${JSON.stringify(sqlstate)}`);
   let packed = 0;
   for (let i = 0; i < 5; i++) {
     packed += ((sqlstate.charCodeAt(i) - 48) & 0x3f) << (6 * i);

@@ -3,8 +3,9 @@
  * calls and for direct SQL alike, so a hand-written UPDATE obeys the same
  * rules and leaves the same history.
  */
-import { PggitError, SqlState } from './errors.js';
+
 import { type IntentRow, openConflictsSql } from './api.js';
+import { PggitError, SqlState } from './errors.js';
 import { allowedTransitions, canTransition, type Status } from './lifecycle.js';
 import { type Plv8, rows, type TriggerContext } from './plv8-api.js';
 

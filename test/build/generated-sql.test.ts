@@ -44,8 +44,12 @@ describe('migrations/generated/pggit-functions.sql', () => {
     expect(bundle).not.toMatch(/\bprocess\.|\bBuffer\b/);
     expect(sql.match(/CREATE OR REPLACE FUNCTION pggit_bundle_init\(\)/g)).toHaveLength(1);
     // functions that write are VOLATILE; IMMUTABLE only for pure parse/detect
-    expect(sql).toMatch(/FUNCTION pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plv8 VOLATILE/);
-    const immutable = [...sql.matchAll(/FUNCTION (\w+)\([^]*?LANGUAGE plv8 IMMUTABLE/g)].map((m) => m[1]);
+    expect(sql).toMatch(
+      /FUNCTION pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plv8 VOLATILE/,
+    );
+    const immutable = [
+      ...sql.matchAll(/FUNCTION (\w+)\(.*\)\n\s+RETURNS \S+\n\s+LANGUAGE plv8 IMMUTABLE/g),
+    ].map((m) => m[1]);
     expect(immutable.sort()).toEqual(['pggit_detect', 'pggit_parse']);
   });
 });

@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM build script without type declarations
 import { renderSql } from '../../esbuild.config.mjs';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import pkg from '../../package.json' with { type: 'json' };
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -18,9 +18,9 @@ describe('the pipeline', () => {
   it('pggit_version() answers from TypeScript with the package version and bundle hash', async () => {
     const { hash } = await renderSql();
     const r = await db.query('SELECT pggit_version() AS v');
-    expect(r.rows[0].v.version).toBe(pkg.version);
-    expect(r.rows[0].v.bundle_hash).toBe(hash);
-    expect(typeof r.rows[0].v.runtime).toBe('string');
+    expect(r.rows[0]!.v.version).toBe(pkg.version);
+    expect(r.rows[0]!.v.bundle_hash).toBe(hash);
+    expect(typeof r.rows[0]!.v.runtime).toBe('string');
   });
 
   it('a trigger written in TypeScript fires on a real table', async () => {
@@ -29,9 +29,10 @@ describe('the pipeline', () => {
        VALUES ('pipe', 'trigger test', 'trigger_test', 'feature/trigger_test', '["CREATE TABLE t (id int)"]')
        RETURNING id`,
     );
-    const h = await db.query('SELECT old_status, new_status FROM tb_pggit_intent_history WHERE intent_id = $1', [
-      r.rows[0].id,
-    ]);
+    const h = await db.query(
+      'SELECT old_status, new_status FROM tb_pggit_intent_history WHERE intent_id = $1',
+      [r.rows[0]!.id],
+    );
     expect(h.rows).toEqual([{ old_status: null, new_status: 'registered' }]);
   });
 
@@ -52,16 +53,20 @@ describe('the pipeline', () => {
   });
 
   it('statement_timeout stops an endless JS loop and the backend survives', async () => {
-    await db.query('CREATE FUNCTION test_spin() RETURNS int LANGUAGE plv8 AS $$ while (true) {} $$');
+    await db.query(
+      'CREATE FUNCTION test_spin() RETURNS int LANGUAGE plv8 AS $$ while (true) {} $$',
+    );
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await c.query("SET statement_timeout = '300ms'");
       const e = await c.query('SELECT test_spin()').catch((x: pg.DatabaseError) => x);
       expect((e as pg.DatabaseError).code).toBe('57014');
       await c.query('RESET statement_timeout');
-      const again = await c.query('SELECT pg_backend_pid() AS pid, pggit_version() IS NOT NULL AS ok');
+      const again = await c.query(
+        'SELECT pg_backend_pid() AS pid, pggit_version() IS NOT NULL AS ok',
+      );
       expect(again.rows[0]).toEqual({ pid, ok: true });
     } finally {
       await c.end();
@@ -75,10 +80,12 @@ describe('the pipeline', () => {
       await c.query('SELECT pggit_version()');
       // Simulate a redeploy seen by a live backend: its context holds a bundle
       // with another hash, so the next call must reload.
-      await c.query(`DO $$ globalThis.__pggit.buildHash = 'stale-from-old-deploy'; $$ LANGUAGE plv8`);
+      await c.query(
+        `DO $$ globalThis.__pggit.buildHash = 'stale-from-old-deploy'; $$ LANGUAGE plv8`,
+      );
       const r = await c.query('SELECT pggit_version() AS v');
       const { hash } = await renderSql();
-      expect(r.rows[0].v.bundle_hash).toBe(hash);
+      expect(r.rows[0]!.v.bundle_hash).toBe(hash);
     } finally {
       await c.end();
     }

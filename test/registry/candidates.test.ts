@@ -1,7 +1,7 @@
 /** Finding candidates uses the GIN index on object keys, not a scan of every active intent. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { CANDIDATES_SQL } from '../../src/registry/api.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { register } from './helpers.js';
 
 let db: TestDatabase;
@@ -19,8 +19,11 @@ it('the candidate query is served by tb_pggit_intent_active_keys_idx', async () 
       FROM generate_series(1, 300) g`);
   await db.query('ANALYZE tb_pggit_intent');
   const target = await register(db.pool, 'idx-a', 'idx_one', 'ALTER TABLE idx_t ADD COLUMN a int');
-  const plan = await db.query(`EXPLAIN (FORMAT JSON) ${CANDIDATES_SQL}`, [target.intent.object_keys, 'idx-b']);
-  const text = JSON.stringify(plan.rows[0]['QUERY PLAN']);
+  const plan = await db.query(`EXPLAIN (FORMAT JSON) ${CANDIDATES_SQL}`, [
+    target.intent.object_keys,
+    'idx-b',
+  ]);
+  const text = JSON.stringify(plan.rows[0]!['QUERY PLAN']);
   expect(text).toContain('tb_pggit_intent_active_keys_idx');
   expect(text).not.toContain('"Seq Scan"');
   const r = await db.query(CANDIDATES_SQL, [target.intent.object_keys, 'idx-b']);

@@ -38,7 +38,12 @@ describe('16 concurrent connections, mutually conflicting intents', () => {
       // pair conflicts on table, column and timing.
       const results = await Promise.all(
         clients.map((c, i) =>
-          register(c, `race-agent-${i}`, 'Shared Feature', 'ALTER TABLE race ADD COLUMN shared int'),
+          register(
+            c,
+            `race-agent-${i}`,
+            'Shared Feature',
+            'ALTER TABLE race ADD COLUMN shared int',
+          ),
         ),
       );
       const ids = results.map((r) => r.intent.id);
@@ -46,7 +51,10 @@ describe('16 concurrent connections, mutually conflicting intents', () => {
       expect(new Set(branches).size).toBe(16);
       expect(branches.sort()).toEqual([
         'feature/shared_feature',
-        ...Array.from({ length: 15 }, (_, i) => `feature/shared_feature_${String(i + 1).padStart(3, '0')}`),
+        ...Array.from(
+          { length: 15 },
+          (_, i) => `feature/shared_feature_${String(i + 1).padStart(3, '0')}`,
+        ),
       ]);
 
       const rows = await db.query<{ a: string; b: string; types: string[] }>(
@@ -89,17 +97,27 @@ describe('locking', () => {
       await register(holder, 'lock-a', 'lock_one', 'ALTER TABLE lock_t ADD COLUMN a int');
 
       // No object in common: completes while the first transaction is open.
-      const unrelated = register(other, 'lock-b', 'lock_two', 'ALTER TABLE elsewhere ADD COLUMN b int');
+      const unrelated = register(
+        other,
+        'lock-b',
+        'lock_two',
+        'ALTER TABLE elsewhere ADD COLUMN b int',
+      );
       expect(await stillPending(unrelated, 5_000)).toBe(false);
       expect((await unrelated).conflicts).toEqual([]);
 
       // Same table: waits on the advisory lock until the first commits...
-      const blocked = register(same, 'lock-c', 'lock_three', 'ALTER TABLE lock_t ADD COLUMN a text');
+      const blocked = register(
+        same,
+        'lock-c',
+        'lock_three',
+        'ALTER TABLE lock_t ADD COLUMN a text',
+      );
       expect(await stillPending(blocked, 1_000)).toBe(true);
       const waiting = await db.query(
         "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
       );
-      expect(waiting.rows[0].n).toBeGreaterThan(0);
+      expect(waiting.rows[0]!.n).toBeGreaterThan(0);
       await holder.query('COMMIT');
       // ...and then records the conflict with it.
       const r = await blocked;
@@ -136,10 +154,13 @@ describe('a backend killed in the middle of a registration', () => {
       await register(db.pool, 'kill-a', 'kill_one', 'ALTER TABLE kill_t ADD COLUMN a int');
       const before = await counts(db.pool);
       const victim = await connect();
-      const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-      const doomed = register(victim, 'kill-b', 'kill_two', 'ALTER TABLE kill_t ADD COLUMN a int').catch(
-        (e) => e,
-      );
+      const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const doomed = register(
+        victim,
+        'kill-b',
+        'kill_two',
+        'ALTER TABLE kill_t ADD COLUMN a int',
+      ).catch((e) => e);
       // wait until it sleeps inside the conflict insert
       for (let i = 0; i < 100; i++) {
         const r = await db.query(
@@ -150,7 +171,7 @@ describe('a backend killed in the middle of a registration', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       const killed = await db.query('SELECT pg_terminate_backend($1) AS ok', [pid]);
-      expect(killed.rows[0].ok).toBe(true);
+      expect(killed.rows[0]!.ok).toBe(true);
       const error = await doomed;
       expect(error).toBeInstanceOf(Error);
       await victim.end().catch(() => {});

@@ -32,9 +32,25 @@ it('names the intent, the agents and the event', async () => {
   await mark(db.pool, 'in_progress', a.intent.id);
   await waitFor(5);
   expect(events).toEqual([
-    expect.objectContaining({ event: 'registered', intent_id: a.intent.id, agent_id: 'ev-a', status: 'registered' }),
-    expect.objectContaining({ event: 'registered', intent_id: b.intent.id, agent_id: 'ev-b', status: 'conflicted' }),
-    expect.objectContaining({ event: 'conflict', intent_a: b.intent.id, agent_a: 'ev-b', intent_b: a.intent.id, agent_b: 'ev-a' }),
+    expect.objectContaining({
+      event: 'registered',
+      intent_id: a.intent.id,
+      agent_id: 'ev-a',
+      status: 'registered',
+    }),
+    expect.objectContaining({
+      event: 'registered',
+      intent_id: b.intent.id,
+      agent_id: 'ev-b',
+      status: 'conflicted',
+    }),
+    expect.objectContaining({
+      event: 'conflict',
+      intent_a: b.intent.id,
+      agent_a: 'ev-b',
+      intent_b: a.intent.id,
+      agent_b: 'ev-a',
+    }),
     expect.objectContaining({ event: 'conflict', intent_a: b.intent.id, intent_b: a.intent.id }),
     expect.objectContaining({
       event: 'status_changed',
@@ -43,5 +59,10 @@ it('names the intent, the agents and the event', async () => {
       status: 'in_progress',
     }),
   ]);
-  expect(events.slice(2, 4).map((e) => e.conflict_type).sort()).toEqual(['column', 'table']);
+  expect(
+    events
+      .slice(2, 4)
+      .map((e) => e.conflict_type)
+      .sort(),
+  ).toEqual(['column', 'table']);
 });

@@ -63,7 +63,11 @@ export function register(
 }
 
 export const mark = (db: Queryable, to: string, id: string, reason?: string, by?: string) =>
-  result<Intent>(db, `SELECT pggit_mark_${to}($1, $2, $3) AS result`, [id, reason ?? null, by ?? null]);
+  result<Intent>(db, `SELECT pggit_mark_${to}($1, $2, $3) AS result`, [
+    id,
+    reason ?? null,
+    by ?? null,
+  ]);
 
 export const getIntent = (db: Queryable, id: string) =>
   result<Intent | null>(db, 'SELECT pggit_get_intent($1) AS result', [id]);
@@ -72,11 +76,9 @@ export const conflictsOf = (db: Queryable, id: string) =>
   result<Conflict[]>(db, 'SELECT pggit_get_conflicts($1) AS result', [id]);
 
 export const historyOf = (db: Queryable, id: string) =>
-  result<{ old_status: string | null; new_status: string; reason: string | null; changed_by: string }[]>(
-    db,
-    'SELECT pggit_history($1) AS result',
-    [id],
-  );
+  result<
+    { old_status: string | null; new_status: string; reason: string | null; changed_by: string }[]
+  >(db, 'SELECT pggit_history($1) AS result', [id]);
 
 /** Asserts the promise fails with the SQLSTATE (and a message matching `message`). */
 export async function expectSqlError(

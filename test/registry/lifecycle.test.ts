@@ -101,7 +101,7 @@ describe('direct SQL obeys the same rules and is audited', () => {
        VALUES ('sql-agent', 'by hand', 'by_hand', 'feature/by_hand_manual', '["CREATE TABLE h (id int)"]')
        RETURNING id`,
     );
-    const history = await historyOf(db.pool, r.rows[0].id);
+    const history = await historyOf(db.pool, r.rows[0]!.id);
     expect(history.map((h) => [h.old_status, h.new_status, h.changed_by])).toEqual([
       [null, 'registered', 'postgres'],
     ]);
@@ -121,7 +121,9 @@ describe('direct SQL obeys the same rules and is audited', () => {
   it('id, agent_id and branch_name cannot change', async () => {
     const { intent } = await fresh();
     await expectSqlError(
-      db.query("UPDATE tb_pggit_intent SET branch_name = 'feature/other' WHERE id = $1", [intent.id]),
+      db.query("UPDATE tb_pggit_intent SET branch_name = 'feature/other' WHERE id = $1", [
+        intent.id,
+      ]),
       '55000',
       /branch_name of intent .* cannot change/,
     );
@@ -134,10 +136,12 @@ describe('the history is append-only, for the table owner too', () => {
     const owner = await db.query(
       "SELECT tableowner FROM pg_tables WHERE tablename = 'tb_pggit_intent_history'",
     );
-    expect(owner.rows[0].tableowner).toBe('postgres');
+    expect(owner.rows[0]!.tableowner).toBe('postgres');
     const before = await historyOf(db.pool, intent.id);
     await expectSqlError(
-      db.query("UPDATE tb_pggit_intent_history SET reason = 'rewritten' WHERE intent_id = $1", [intent.id]),
+      db.query("UPDATE tb_pggit_intent_history SET reason = 'rewritten' WHERE intent_id = $1", [
+        intent.id,
+      ]),
       '42501',
       /append-only: UPDATE is not allowed/,
     );
@@ -191,14 +195,25 @@ describe('conflicted intents', () => {
     const b = await register(db.pool, 'res-b', 'res_two', 'ALTER TABLE res_t ADD COLUMN a int');
     const conflicts = await conflictsOf(db.pool, b.intent.id);
     expect(conflicts).toHaveLength(2);
-    const first = await result<{ reviewed: boolean; reviewed_by: string; resolution_notes: string }>(
-      db.pool,
-      'SELECT pggit_resolve_conflict($1, $2, $3) AS result',
-      [conflicts[0]?.id, 'agreed', 'lead'],
-    );
-    expect(first).toMatchObject({ reviewed: true, reviewed_by: 'lead', resolution_notes: 'agreed' });
+    const first = await result<{
+      reviewed: boolean;
+      reviewed_by: string;
+      resolution_notes: string;
+    }>(db.pool, 'SELECT pggit_resolve_conflict($1, $2, $3) AS result', [
+      conflicts[0]?.id,
+      'agreed',
+      'lead',
+    ]);
+    expect(first).toMatchObject({
+      reviewed: true,
+      reviewed_by: 'lead',
+      resolution_notes: 'agreed',
+    });
     expect((await getIntent(db.pool, b.intent.id))?.status).toBe('conflicted');
-    await result(db.pool, 'SELECT pggit_resolve_conflict($1, $2) AS result', [conflicts[1]?.id, 'ok']);
+    await result(db.pool, 'SELECT pggit_resolve_conflict($1, $2) AS result', [
+      conflicts[1]?.id,
+      'ok',
+    ]);
     expect((await getIntent(db.pool, b.intent.id))?.status).toBe('registered');
     const history = await historyOf(db.pool, b.intent.id);
     expect(history.at(-1)).toMatchObject({ old_status: 'conflicted', new_status: 'registered' });

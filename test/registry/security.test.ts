@@ -33,25 +33,28 @@ afterAll(async () => {
 describe('pggit_agent', () => {
   it('is NOLOGIN', async () => {
     const r = await db.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'pggit_agent'");
-    expect(r.rows[0].rolcanlogin).toBe(false);
+    expect(r.rows[0]!.rolcanlogin).toBe(false);
   });
 
   it('may use the whole API and read the views', async () => {
     const c = await as(agentRole);
     const r = await register(c, agentRole, 'secure_feature', 'CREATE TABLE secure_t (id int)');
     expect(r.intent.status).toBe('registered');
-    const started = await result<{ status: string }>(c, 'SELECT pggit_mark_in_progress($1) AS result', [
-      r.intent.id,
-    ]);
+    const started = await result<{ status: string }>(
+      c,
+      'SELECT pggit_mark_in_progress($1) AS result',
+      [r.intent.id],
+    );
     expect(started.status).toBe('in_progress');
     expect(await result(c, 'SELECT pggit_history($1) AS result', [r.intent.id])).toHaveLength(2);
     const view = await c.query('SELECT status FROM pggit_intents WHERE id = $1', [r.intent.id]);
     expect(view.rows).toEqual([{ status: 'in_progress' }]);
     await c.query('SELECT * FROM pggit_open_conflicts');
     // the history row says who, from the session
-    const h = await db.query('SELECT changed_by FROM tb_pggit_intent_history WHERE intent_id = $1 ORDER BY id', [
-      r.intent.id,
-    ]);
+    const h = await db.query(
+      'SELECT changed_by FROM tb_pggit_intent_history WHERE intent_id = $1 ORDER BY id',
+      [r.intent.id],
+    );
     expect(h.rows.map((x) => x.changed_by)).toEqual([agentRole, agentRole]);
   });
 
@@ -60,7 +63,12 @@ describe('pggit_agent', () => {
     await expectSqlError(c.query('SELECT * FROM tb_pggit_intent'), '42501');
     await expectSqlError(c.query("UPDATE tb_pggit_intent SET status = 'merged'"), '42501');
     await expectSqlError(c.query('DELETE FROM tb_pggit_conflict'), '42501');
-    await expectSqlError(c.query("INSERT INTO tb_pggit_intent_history (intent_id, new_status, changed_by) VALUES ('x', 'y', 'z')"), '42501');
+    await expectSqlError(
+      c.query(
+        "INSERT INTO tb_pggit_intent_history (intent_id, new_status, changed_by) VALUES ('x', 'y', 'z')",
+      ),
+      '42501',
+    );
     await expectSqlError(c.query("UPDATE tb_pggit_settings SET value = 'off'"), '42501');
   });
 });
@@ -89,17 +97,26 @@ describe('bind_agent_identity', () => {
         new RegExp(`agent_id "someone-else" does not match the session user "${agentRole}"`),
       );
       expect(e.hint).toMatch(/bind_agent_identity is on/);
-      expect((await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows).toEqual(before.rows);
+      expect((await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows).toEqual(
+        before.rows,
+      );
       const ok = await register(c, agentRole, 'honest', 'CREATE TABLE honest (id int)');
       expect(ok.intent.agent_id).toBe(agentRole);
       // and only the owning agent may move its intents
-      const other = await register(db.pool, 'postgres', 'owned_by_postgres', 'CREATE TABLE owned (id int)');
+      const other = await register(
+        db.pool,
+        'postgres',
+        'owned_by_postgres',
+        'CREATE TABLE owned (id int)',
+      );
       await expectSqlError(
         result(c, 'SELECT pggit_mark_abandoned($1) AS result', [other.intent.id]),
         '42501',
       );
     } finally {
-      await db.query("UPDATE tb_pggit_settings SET value = 'off' WHERE key = 'bind_agent_identity'");
+      await db.query(
+        "UPDATE tb_pggit_settings SET value = 'off' WHERE key = 'bind_agent_identity'",
+      );
     }
   });
 });

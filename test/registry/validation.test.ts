@@ -15,21 +15,76 @@ const ddl = 'ALTER TABLE users ADD COLUMN x int';
 
 describe('pggit_register validation (22023, nothing written)', () => {
   const cases: [string, () => Promise<unknown>, RegExp][] = [
-    ['NULL agent_id', () => register(db.pool, null as never, 'f', ddl), /agent_id must not be NULL/],
+    [
+      'NULL agent_id',
+      () => register(db.pool, null as never, 'f', ddl),
+      /agent_id must not be NULL/,
+    ],
     ['empty agent_id', () => register(db.pool, '  ', 'f', ddl), /agent_id must not be empty/],
-    ['long agent_id', () => register(db.pool, 'a'.repeat(201), 'f', ddl), /agent_id is too long: 201/],
+    [
+      'long agent_id',
+      () => register(db.pool, 'a'.repeat(201), 'f', ddl),
+      /agent_id is too long: 201/,
+    ],
     ['empty feature_name', () => register(db.pool, 'a', '', ddl), /feature_name must not be empty/],
-    ['NULL schema_changes', () => register(db.pool, 'a', 'f', null as never), /schema_changes must not be NULL/],
-    ['empty schema_changes', () => register(db.pool, 'a', 'f', ''), /schema_changes must not be empty/],
-    ['comment-only schema_changes', () => register(db.pool, 'a', 'f', '-- nothing\n/* here */'), /schema_changes contains no SQL statement/],
-    ['unknown risk_level', () => register(db.pool, 'a', 'f', ddl, { risk: 'extreme' }), /risk_level must be one of low, medium, high, not "extreme"/],
-    ['metadata array', () => register(db.pool, 'a', 'f', ddl, { metadata: [1, 2] }), /metadata must be a JSON object/],
-    ['metadata string', () => register(db.pool, 'a', 'f', ddl, { metadata: 'x' }), /metadata must be a JSON object/],
-    ['huge metadata', () => register(db.pool, 'a', 'f', ddl, { metadata: { x: 'y'.repeat(70_000) } }), /metadata is too large/],
-    ['negative duration', () => register(db.pool, 'a', 'f', ddl, { duration: -1 }), /estimated_duration_ms must be a non-negative integer/],
-    ['NULL in tables_affected', () => register(db.pool, 'a', 'f', ddl, { tables: ['users', null as never] }), /tables_affected\[2\] must not be NULL/],
-    ['too many tables_affected', () => register(db.pool, 'a', 'f', ddl, { tables: Array.from({ length: 1001 }, (_, i) => `t${i}`) }), /tables_affected has 1001 entries/],
-    ['script over 1,000,000 characters', () => register(db.pool, 'a', 'f', `-- ${'x'.repeat(1_000_000)}\n${ddl}`), /schema_changes is too long/],
+    [
+      'NULL schema_changes',
+      () => register(db.pool, 'a', 'f', null as never),
+      /schema_changes must not be NULL/,
+    ],
+    [
+      'empty schema_changes',
+      () => register(db.pool, 'a', 'f', ''),
+      /schema_changes must not be empty/,
+    ],
+    [
+      'comment-only schema_changes',
+      () => register(db.pool, 'a', 'f', '-- nothing\n/* here */'),
+      /schema_changes contains no SQL statement/,
+    ],
+    [
+      'unknown risk_level',
+      () => register(db.pool, 'a', 'f', ddl, { risk: 'extreme' }),
+      /risk_level must be one of low, medium, high, not "extreme"/,
+    ],
+    [
+      'metadata array',
+      () => register(db.pool, 'a', 'f', ddl, { metadata: [1, 2] }),
+      /metadata must be a JSON object/,
+    ],
+    [
+      'metadata string',
+      () => register(db.pool, 'a', 'f', ddl, { metadata: 'x' }),
+      /metadata must be a JSON object/,
+    ],
+    [
+      'huge metadata',
+      () => register(db.pool, 'a', 'f', ddl, { metadata: { x: 'y'.repeat(70_000) } }),
+      /metadata is too large/,
+    ],
+    [
+      'negative duration',
+      () => register(db.pool, 'a', 'f', ddl, { duration: -1 }),
+      /estimated_duration_ms must be a non-negative integer/,
+    ],
+    [
+      'NULL in tables_affected',
+      () => register(db.pool, 'a', 'f', ddl, { tables: ['users', null as never] }),
+      /tables_affected\[2\] must not be NULL/,
+    ],
+    [
+      'too many tables_affected',
+      () =>
+        register(db.pool, 'a', 'f', ddl, {
+          tables: Array.from({ length: 1001 }, (_, i) => `t${i}`),
+        }),
+      /tables_affected has 1001 entries/,
+    ],
+    [
+      'script over 1,000,000 characters',
+      () => register(db.pool, 'a', 'f', `-- ${'x'.repeat(1_000_000)}\n${ddl}`),
+      /schema_changes is too long/,
+    ],
   ];
   for (const [name, call, message] of cases) {
     it(name, async () => {
@@ -57,7 +112,11 @@ describe('unknown ids', () => {
     expect(await result(db.pool, 'SELECT pggit_get_intent(NULL) AS result')).toBeNull();
   });
   it('transitions, conflicts and history raise P0002 naming the id', async () => {
-    await expectSqlError(mark(db.pool, 'in_progress', 'nope'), 'P0002', /intent nope does not exist/);
+    await expectSqlError(
+      mark(db.pool, 'in_progress', 'nope'),
+      'P0002',
+      /intent nope does not exist/,
+    );
     await expectSqlError(result(db.pool, "SELECT pggit_get_conflicts('nope')"), 'P0002');
     await expectSqlError(result(db.pool, "SELECT pggit_history('nope')"), 'P0002');
     await expectSqlError(
@@ -67,7 +126,11 @@ describe('unknown ids', () => {
     );
   });
   it('a NULL intent id is a bad argument, not a missing intent', async () => {
-    await expectSqlError(mark(db.pool, 'in_progress', null as never), '22023', /intent_id must not be NULL/);
+    await expectSqlError(
+      mark(db.pool, 'in_progress', null as never),
+      '22023',
+      /intent_id must not be NULL/,
+    );
   });
 });
 
@@ -80,8 +143,16 @@ describe('filters and notes', () => {
     );
   });
   it('pggit_resolve_conflict needs notes', async () => {
-    await expectSqlError(result(db.pool, "SELECT pggit_resolve_conflict(1, '')"), '22023', /resolution_notes must not be empty/);
-    await expectSqlError(result(db.pool, 'SELECT pggit_resolve_conflict(NULL, $1)', ['n']), '22023', /conflict_id must not be NULL/);
+    await expectSqlError(
+      result(db.pool, "SELECT pggit_resolve_conflict(1, '')"),
+      '22023',
+      /resolution_notes must not be empty/,
+    );
+    await expectSqlError(
+      result(db.pool, 'SELECT pggit_resolve_conflict(NULL, $1)', ['n']),
+      '22023',
+      /conflict_id must not be NULL/,
+    );
   });
 });
 
@@ -98,7 +169,9 @@ describe('hostile but valid input is stored exactly and harms nothing', () => {
   });
   it('metadata round-trips', async () => {
     const metadata = { priority: 'high', nested: { list: [1, 'two', null] } };
-    const r = await register(db.pool, 'meta-agent', 'meta', 'CREATE TABLE meta_t (id int)', { metadata });
+    const r = await register(db.pool, 'meta-agent', 'meta', 'CREATE TABLE meta_t (id int)', {
+      metadata,
+    });
     expect(r.intent.metadata).toEqual(metadata);
   });
 });

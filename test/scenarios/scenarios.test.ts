@@ -50,8 +50,10 @@ const TABLES = [
 async function snapshot(db: TestDatabase): Promise<string> {
   const parts: string[] = [];
   for (const t of TABLES) {
-    const r = await db.query(`SELECT coalesce(jsonb_agg(x ORDER BY x::text), '[]') AS j FROM ${t} x`);
-    parts.push(JSON.stringify(r.rows[0].j));
+    const r = await db.query(
+      `SELECT coalesce(jsonb_agg(x ORDER BY x::text), '[]') AS j FROM ${t} x`,
+    );
+    parts.push(JSON.stringify(r.rows[0]!.j));
   }
   return parts.join('\n');
 }
@@ -193,9 +195,10 @@ describe.each(scenarioFiles)('scenario %s', (file) => {
             expect(intent.branch_name, where).toBe(expected.branch_name);
           }
           if (expected.conflicts_with !== undefined) {
-            expect(intent.conflicts_with.map((id: string) => runner.alias(id)).sort(), where).toEqual(
-              [...expected.conflicts_with].sort(),
-            );
+            expect(
+              intent.conflicts_with.map((id: string) => runner.alias(id)).sort(),
+              where,
+            ).toEqual([...expected.conflicts_with].sort());
           }
           if (expected.conflicts !== undefined || expected.conflicts_include !== undefined) {
             const conflicts =
@@ -225,9 +228,9 @@ describe.each(scenarioFiles)('scenario %s', (file) => {
           break;
         }
         case 'history': {
-          const pairs = (result as unknown as { old_status: string | null; new_status: string }[]).map(
-            (h) => [h.old_status, h.new_status],
-          );
+          const pairs = (
+            result as unknown as { old_status: string | null; new_status: string }[]
+          ).map((h) => [h.old_status, h.new_status]);
           expect(pairs, where).toEqual(expected);
           break;
         }

@@ -1,8 +1,9 @@
 /** The pure parts of the registry: packed SQLSTATEs, the lifecycle table, branch slugs. */
-import { describe, expect, it } from 'vitest';
+
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { branchName, branchSlug, MAX_SLUG_LENGTH } from '../../src/registry/branch.js';
-import { packSqlState, PggitError, unpackSqlState } from '../../src/registry/errors.js';
+import { PggitError, packSqlState, unpackSqlState } from '../../src/registry/errors.js';
 import { canTransition, STATUSES } from '../../src/registry/lifecycle.js';
 
 describe('packed SQLSTATE', () => {

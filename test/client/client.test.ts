@@ -1,0 +1,358 @@
+/**
+ * PggitClient against the real SQL functions: every method, both sides of a
+ * conflict, the lifecycle, resolution, history, SQLSTATEs preserved in
+ * PggitError, and LISTEN notifications.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Intent,
+  PggitClient,
+  PggitError,
+  type PggitEvent,
+  type Status,
+} from '../../src/client/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let db: TestDatabase;
+let client: PggitClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  client = new PggitClient(db.pool);
+});
+afterAll(async () => {
+  await client?.close();
+  await db?.close();
+});
+
+/** The PggitError a promise rejects with (fails the test when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<PggitError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(PggitError);
+    return err as PggitError;
+  }
+  throw new Error('expected a PggitError, but the call succeeded');
+}
+
+describe('stateless functions', () => {
+  it('version() reports the package version and the PLV8 runtime', async () => {
+    const v = await client.version();
+    expect(v.version).toBe('0.1.0');
+    expect(typeof v.runtime).toBe('string');
+  });
+
+  it('parse() lists the objects a script touches, in the default schema given', async () => {
+    const sql =
+      'ALTER TABLE users ADD COLUMN email text; CREATE INDEX users_email_idx ON users (email)';
+    const parsed = await client.parse(sql);
+    expect(parsed.statements.map((s) => s.kind)).toEqual(['ALTER TABLE', 'CREATE INDEX']);
+    expect(parsed.objects.map((o) => o.qualified)).toContain('public.users.email');
+    const inApp = await client.parse(sql, 'app');
+    expect(inApp.objects.map((o) => o.qualified)).toContain('app.users.email');
+  });
+
+  it('detect() compares two intents without writing anything', async () => {
+    const reports = await client.detect(
+      { agent_id: 'x', feature_name: 'one', schema_changes: 'ALTER TABLE t ADD COLUMN c int' },
+      { agent_id: 'y', feature_name: 'two', schema_changes: 'ALTER TABLE t ADD COLUMN c text' },
+    );
+    expect(reports).toContainEqual(
+      expect.objectContaining({
+        conflict_type: 'column',
+        severity: 'error',
+        affected_objects: ['public.t.c'],
+      }),
+    );
+    expect(await client.listIntents()).toEqual([]);
+  });
+});
+
+describe('two conflicting intents, resolution and lifecycle', () => {
+  let a: Intent;
+  let b: Intent;
+
+  it('register() returns a registered intent with every column, options passed through', async () => {
+    const r = await client.register({
+      agentId: 'agent-a',
+      featureName: 'user_email',
+      schemaChanges: 'ALTER TABLE users ADD COLUMN email TEXT',
+      tablesAffected: ['users'],
+      estimatedDurationMs: 60_000,
+      riskLevel: 'medium',
+      metadata: { ticket: 'PG-1' },
+    });
+    a = r.intent;
+    expect(r.conflicts).toEqual([]);
+    expect(a).toMatchObject({
+      agent_id: 'agent-a',
+      feature_name: 'user_email',
+      branch_name: 'feature/user_email',
+      schema_changes: ['ALTER TABLE users ADD COLUMN email TEXT'],
+      tables_affected: ['users'],
+      estimated_duration_ms: 60_000,
+      risk_level: 'medium',
+      status: 'registered',
+      conflicts_with: [],
+      metadata: { ticket: 'PG-1' },
+    });
+    expect(a.object_keys.length).toBeGreaterThan(0);
+    expect(new Date(a.created_at).toISOString()).not.toBe('Invalid Date');
+    expect(typeof a.updated_at).toBe('string');
+  });
+
+  it('register() leaves out omitted options, so SQL applies its defaults', async () => {
+    const r = await client.register({
+      agentId: 'agent-a',
+      featureName: 'audit log',
+      schemaChanges: 'CREATE TABLE audit_log (id bigint PRIMARY KEY)',
+    });
+    expect(r.intent).toMatchObject({
+      risk_level: 'low',
+      metadata: {},
+      tables_affected: [],
+      estimated_duration_ms: null,
+      status: 'registered',
+    });
+  });
+
+  it('a conflicting registration records conflicts seen from both sides', async () => {
+    const r = await client.register({
+      agentId: 'agent-b',
+      featureName: 'email_verification',
+      schemaChanges: 'ALTER TABLE users ADD COLUMN email VARCHAR(255)',
+    });
+    b = r.intent;
+    expect(b.status).toBe('conflicted');
+    expect(b.conflicts_with).toEqual([a.id]);
+    const byType = Object.fromEntries(r.conflicts.map((c) => [c.conflict_type, c]));
+    expect(byType.column).toMatchObject({
+      intent_a: b.id,
+      intent_b: a.id,
+      severity: 'error',
+      affected_objects: ['public.users.email'],
+      reviewed: false,
+      reviewed_at: null,
+      reviewed_by: null,
+      resolution_notes: null,
+    });
+    expect(byType.table).toMatchObject({ severity: 'warning', affected_objects: ['public.users'] });
+    expect(byType.column?.resolution_suggestions.length).toBeGreaterThan(0);
+    expect(typeof byType.column?.id).toBe('number');
+
+    // The earlier intent learns of the newcomer, keeping its status.
+    const aNow = await client.getIntent(a.id);
+    expect(aNow).toMatchObject({ status: 'registered', conflicts_with: [b.id] });
+    const ids = r.conflicts.map((c) => c.id).sort();
+    expect((await client.getConflicts(a.id)).map((c) => c.id).sort()).toEqual(ids);
+    expect((await client.getConflicts(b.id)).map((c) => c.id).sort()).toEqual(ids);
+  });
+
+  it('check() reports what register would record, and writes nothing', async () => {
+    const before = await client.listIntents();
+    const r = await client.check({
+      agentId: 'agent-c',
+      featureName: 'email_index',
+      schemaChanges: 'ALTER TABLE users DROP COLUMN email',
+      tablesAffected: ['users'],
+    });
+    expect(r.conflicts_detected).toBe(r.conflicts.length);
+    expect(r.conflicts_detected).toBeGreaterThan(0);
+    expect(r.conflicts.map((c) => c.with_agent)).toEqual(
+      expect.arrayContaining(['agent-a', 'agent-b']),
+    );
+    expect(r.conflicts[0]).toMatchObject({ intent_a: null });
+    expect(r.objects.map((o) => o.qualified)).toContain('public.users.email');
+    expect(await client.listIntents()).toEqual(before);
+  });
+
+  it('listIntents() returns newest first and filters by status and agent', async () => {
+    const all = await client.listIntents();
+    expect(all).toHaveLength(3);
+    expect(all[0]?.id).toBe(b.id);
+    expect(all[2]?.id).toBe(a.id);
+    expect((await client.listIntents({ status: 'conflicted' })).map((i) => i.id)).toEqual([b.id]);
+    expect((await client.listIntents({ agentId: 'agent-b' })).map((i) => i.id)).toEqual([b.id]);
+    expect(await client.listIntents({ status: 'merged', agentId: 'agent-a' })).toEqual([]);
+  });
+
+  it('getIntent() returns null for an unknown id', async () => {
+    expect(await client.getIntent('no-such-intent')).toBeNull();
+  });
+
+  it('a conflicted intent cannot start while an error conflict is open: 55000 with detail and hint', async () => {
+    const err = await rejection(client.markInProgress(b.id));
+    expect(err.code).toBe('55000');
+    expect(err.message).toContain(b.id);
+    expect(err.detail).toContain('column');
+    expect(err.hint).toContain('pggit_resolve_conflict');
+    expect((await client.getIntent(b.id))?.status).toBe('conflicted');
+  });
+
+  it('resolveConflict() marks conflicts reviewed; once all are, the intent returns to registered', async () => {
+    const open = await client.getConflicts(b.id);
+    for (const c of open) {
+      const resolved = await client.resolveConflict(c.id, 'B reuses the email column of A', 'lead');
+      expect(resolved).toMatchObject({
+        id: c.id,
+        reviewed: true,
+        reviewed_by: 'lead',
+        resolution_notes: 'B reuses the email column of A',
+      });
+      expect(resolved.reviewed_at).not.toBeNull();
+    }
+    expect((await client.getIntent(b.id))?.status).toBe('registered');
+    const started = await client.markInProgress(b.id, { reason: 'conflicts resolved' });
+    expect(started.status).toBe('in_progress');
+  });
+
+  it('the lifecycle runs registered → in_progress → completed → merged, recorded in history', async () => {
+    expect(
+      (await client.markInProgress(a.id, { reason: 'coding', changedBy: 'agent-a' })).status,
+    ).toBe('in_progress');
+    expect((await client.markCompleted(a.id, { reason: 'tests pass' })).status).toBe('completed');
+    expect((await client.markMerged(a.id, { changedBy: 'ci' })).status).toBe('merged');
+
+    const history = await client.history(a.id);
+    expect(history.map((h) => [h.old_status, h.new_status])).toEqual([
+      [null, 'registered'],
+      ['registered', 'in_progress'],
+      ['in_progress', 'completed'],
+      ['completed', 'merged'],
+    ]);
+    expect(history[1]).toMatchObject({ intent_id: a.id, reason: 'coding', changed_by: 'agent-a' });
+    expect(history[2]?.reason).toBe('tests pass');
+    expect(history[3]?.changed_by).toBe('ci');
+    expect(typeof history[0]?.changed_at).toBe('string');
+  });
+
+  it('a forbidden transition is 55000 and changes nothing', async () => {
+    const err = await rejection(client.markAbandoned(a.id, { reason: 'too late' }));
+    expect(err.code).toBe('55000');
+    expect(err.message).toContain('merged');
+    expect((await client.getIntent(a.id))?.status).toBe('merged');
+    const again = await rejection(client.transition(b.id, 'merged'));
+    expect(again.code).toBe('55000');
+  });
+
+  it('abandoning works from an unfinished state', async () => {
+    const r = await client.register({
+      agentId: 'agent-d',
+      featureName: 'scratch',
+      schemaChanges: 'CREATE TABLE scratch (id int)',
+    });
+    const abandoned = await client.markAbandoned(r.intent.id, { reason: 'not needed' });
+    expect(abandoned.status).toBe('abandoned');
+    expect((await client.history(r.intent.id)).at(-1)).toMatchObject({
+      new_status: 'abandoned',
+      reason: 'not needed',
+    });
+  });
+});
+
+describe('errors keep their SQLSTATE, message, detail and hint', () => {
+  it('22023: a bad argument, named in the message', async () => {
+    const empty = await rejection(
+      client.register({ agentId: '', featureName: 'x', schemaChanges: 'CREATE TABLE x (id int)' }),
+    );
+    expect(empty.code).toBe('22023');
+    expect(empty.message).toContain('agent_id');
+
+    const risk = await rejection(
+      client.register({
+        agentId: 'agent-e',
+        featureName: 'x',
+        schemaChanges: 'CREATE TABLE x (id int)',
+        riskLevel: 'extreme' as 'low',
+      }),
+    );
+    expect(risk.code).toBe('22023');
+    expect(risk.message).toContain('risk_level');
+
+    const status = await rejection(client.listIntents({ status: 'bogus' as Status }));
+    expect(status.code).toBe('22023');
+    expect(status.message).toContain('status');
+
+    const none = await rejection(
+      client.check({ agentId: 'agent-e', featureName: 'x', schemaChanges: '  ' }),
+    );
+    expect(none.code).toBe('22023');
+    expect(none.message).toContain('schema_changes');
+  });
+
+  it('P0002: an unknown intent or conflict', async () => {
+    for (const call of [
+      client.getConflicts('no-such-intent'),
+      client.history('no-such-intent'),
+      client.markInProgress('no-such-intent'),
+      client.resolveConflict(999_999, 'notes'),
+    ]) {
+      const err = await rejection(call);
+      expect(err.code).toBe('P0002');
+      expect(err.message).toMatch(/does not exist/);
+    }
+  });
+
+  it('a transition target that is not an SQL function is refused before any call', async () => {
+    const err = await rejection(client.transition('x', 'registered' as 'merged'));
+    expect(err.code).toBe('22023');
+  });
+});
+
+describe('listen()', () => {
+  it('receives registration and status events, and stops after unsubscribing', async () => {
+    const events: PggitEvent[] = [];
+    const stop = await client.listen((e) => events.push(e));
+    const r = await client.register({
+      agentId: 'agent-l',
+      featureName: 'listen_feature',
+      schemaChanges: 'CREATE TABLE listened (id int)',
+    });
+    await client.markInProgress(r.intent.id);
+    await waitUntil(() => events.length >= 2);
+    expect(events).toEqual([
+      expect.objectContaining({
+        event: 'registered',
+        intent_id: r.intent.id,
+        agent_id: 'agent-l',
+        feature_name: 'listen_feature',
+        branch_name: 'feature/listen_feature',
+        status: 'registered',
+      }),
+      expect.objectContaining({
+        event: 'status_changed',
+        intent_id: r.intent.id,
+        old_status: 'registered',
+        status: 'in_progress',
+      }),
+    ]);
+
+    await stop();
+    await client.markAbandoned(r.intent.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events).toHaveLength(2);
+    // The connection went back to the pool, which still works.
+    expect((await client.getIntent(r.intent.id))?.status).toBe('abandoned');
+  });
+
+  it('works on a client built from a connection string, and close() stops its listeners', async () => {
+    const own = new PggitClient(db.url);
+    const events: PggitEvent[] = [];
+    await own.listen((e) => events.push(e));
+    await client.register({
+      agentId: 'agent-m',
+      featureName: 'own_pool',
+      schemaChanges: 'CREATE TABLE own_pool (id int)',
+    });
+    await waitUntil(() => events.length >= 1);
+    expect(events[0]).toMatchObject({ event: 'registered', agent_id: 'agent-m' });
+    await own.close();
+    expect(own.pool.totalCount).toBe(0);
+  });
+});
+
+async function waitUntil(done: () => boolean, ms = 5_000) {
+  const until = Date.now() + ms;
+  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+}
