@@ -13,7 +13,7 @@ import type {
 } from '../client/index.js';
 import type { ParseWarning } from '../detector/types.js';
 
-const field = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
+const field = (label: string, value: string) => `${`${label}:`.padEnd(16)}${value}`;
 
 const list = (items: readonly string[] | null | undefined) =>
   items && items.length > 0 ? items.join(', ') : '-';
