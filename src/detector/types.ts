@@ -43,6 +43,18 @@ export interface DbObject {
   newName?: string;
   /** Display name, fully qualified and normalised: `public.users.email`. */
   qualified: string;
+  /**
+   * Added: for the new-name object of a rename (ALTER ... RENAME TO, RENAME COLUMN,
+   * SET SCHEMA), the qualified name it had before. The old name is a separate
+   * object with action 'rename' and `newName`; the new one also has action 'rename'.
+   */
+  renamedFrom?: string;
+  /**
+   * Added: true when the statement gave no name (unnamed constraint or index) and
+   * `name` was derived with PostgreSQL's naming conventions (`users_pkey`,
+   * `orders_user_id_fkey`, `users_email_key`, `users_age_check`, `orders_created_at_idx`).
+   */
+  implicitName?: boolean;
 }
 
 export interface ParseWarning {

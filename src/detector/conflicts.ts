@@ -1,0 +1,496 @@
+/**
+ * Conflict rules between two intents, and the coarse keys the registry indexes
+ * to find candidate intents. Pure functions of the parsed object model.
+ *
+ * Reports from `detectConflicts(a, b)` are written from a's point of view: a is
+ * the newcomer, b the existing intent whose agent and feature the advice names.
+ */
+import { isTrivia, tokenize } from './lexer.js';
+import { normalizeFeatureName, qualify } from './names.js';
+import { parseScript } from './parser.js';
+import type {
+  ConflictReport,
+  ConflictType,
+  DbObject,
+  IntentInput,
+  ObjectAction,
+  ParseOptions,
+  ParseResult,
+} from './types.js';
+
+/** Schemas whose contents are not treated as depending on the schema itself (see `conflictKeys`). */
+export const SHARED_SCHEMAS = new Set(['public', 'pg_catalog', 'pg_temp', 'information_schema']);
+
+const TABLE_SCOPED = new Set(['column', 'constraint', 'index', 'trigger', 'policy']);
+const RELATION_KINDS = new Set(['table', 'view', 'materialized_view']);
+
+/** Report order: the order of the conflict table in the design. */
+const TYPE_ORDER: ConflictType[] = [
+  'table',
+  'column',
+  'function',
+  'index',
+  'constraint',
+  'timing',
+  'dependency',
+  'view',
+  'type',
+  'sequence',
+  'trigger',
+  'policy',
+  'schema',
+  'extension',
+];
+
+/**
+ * Normalises a `tables_affected` entry the way PostgreSQL reads a table name:
+ * `users` and `USERS` → `public.users`, `"Users"` → `public."Users"`, `app.t` → `app.t`.
+ */
+export function normalizeTableName(raw: string, defaultSchema = 'public'): string {
+  const toks = tokenize(String(raw)).filter((t) => !isTrivia(t));
+  const parts: string[] = [];
+  let ok = toks.length > 0;
+  for (let i = 0; ok && i < toks.length; i++) {
+    const t = toks[i];
+    if (i % 2 === 0) {
+      if (t && (t.type === 'ident' || t.type === 'qident') && !t.unterminated)
+        parts.push(t.value ?? '');
+      else ok = false;
+    } else if (!(t && t.type === 'punct' && t.text === '.')) ok = false;
+  }
+  if (!ok || toks.length % 2 === 0 || parts.length > 3)
+    return qualify(defaultSchema, String(raw).trim());
+  const name = parts[parts.length - 1] as string;
+  const schema = parts.length >= 2 ? (parts[parts.length - 2] as string) : defaultSchema;
+  return qualify(schema, name);
+}
+
+/** An intent with its parse and the sets the rules use, computed once. */
+export interface PreparedIntent {
+  intent: IntentInput;
+  parsed: ParseResult;
+  feature: string;
+  /** Tables touched (not merely referenced), with the verbs used, incl. tables_affected. */
+  touched: Map<string, Set<string>>;
+  /** Non-reference objects, by a group key (kind group + qualified name). */
+  changed: Map<string, DbObject[]>;
+  /** Dependencies: `rel:`, `col:`, `type:`, `seq:`, `schema:` keys → the objects that depend. */
+  dependsOn: Map<string, DbObject[]>;
+  /** Functions referenced (trigger functions), for signature-aware dependency checks. */
+  functionRefs: DbObject[];
+  /** Dropped or renamed objects. */
+  removed: DbObject[];
+  keys: string[];
+}
+
+function group(o: DbObject): string | undefined {
+  switch (o.kind) {
+    case 'table':
+      return `table:${o.qualified}`;
+    case 'view':
+    case 'materialized_view':
+      return `view:${o.qualified}`;
+    default:
+      return `${o.kind}:${o.qualified}`;
+  }
+}
+
+function add<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+function depKey(o: DbObject): string | undefined {
+  if (RELATION_KINDS.has(o.kind)) return `rel:${o.qualified}`;
+  if (o.kind === 'column') return `col:${o.qualified}`;
+  if (o.kind === 'type') return `type:${o.qualified}`;
+  if (o.kind === 'sequence') return `seq:${o.qualified}`;
+  if (o.kind === 'schema') return SHARED_SCHEMAS.has(o.name) ? undefined : `schema:${o.qualified}`;
+  return undefined;
+}
+
+/** Parses (unless `parsed` is given) and prepares an intent for repeated comparison. */
+export function prepareIntent(
+  intent: IntentInput,
+  parsed?: ParseResult,
+  options?: ParseOptions,
+): PreparedIntent {
+  const p = parsed ?? parseScript(intent.schema_changes, options);
+  const defaultSchema = options?.defaultSchema ?? 'public';
+  const touched = new Map<string, Set<string>>();
+  const touch = (t: string, verb: string) => {
+    const s = touched.get(t);
+    if (s) s.add(verb);
+    else touched.set(t, new Set([verb]));
+  };
+  const changed = new Map<string, DbObject[]>();
+  const dependsOn = new Map<string, DbObject[]>();
+  const functionRefs: DbObject[] = [];
+  const removed: DbObject[] = [];
+  const created = new Set<string>();
+  const createdSchemas = new Set<string>();
+  for (const o of p.objects) {
+    if (o.action === 'create' && RELATION_KINDS.has(o.kind)) created.add(o.qualified);
+    if (o.action === 'create' && o.kind === 'schema') createdSchemas.add(o.name);
+  }
+  for (const o of p.objects) {
+    if (o.action !== 'reference') {
+      const g = group(o);
+      if (g) add(changed, g, o);
+      if (o.kind === 'table') touch(o.qualified, o.action);
+      else if (TABLE_SCOPED.has(o.kind) && o.table !== undefined)
+        touch(o.table, `${o.action} ${o.kind}`);
+    }
+    if (o.action === 'drop' || o.action === 'rename') removed.push(o);
+    // dependencies
+    if (o.action === 'reference') {
+      if (o.kind === 'function') functionRefs.push(o);
+      else {
+        const k = depKey(o);
+        const rel = RELATION_KINDS.has(o.kind) ? o.qualified : o.table;
+        if (k && !(rel !== undefined && created.has(rel))) add(dependsOn, k, o);
+      }
+    }
+    if (o.table !== undefined && !created.has(o.table)) add(dependsOn, `rel:${o.table}`, o);
+    if (RELATION_KINDS.has(o.kind) && o.action === 'alter') add(dependsOn, `rel:${o.qualified}`, o);
+    if (
+      o.kind !== 'schema' &&
+      o.kind !== 'extension' &&
+      o.schema !== null &&
+      !SHARED_SCHEMAS.has(o.schema)
+    ) {
+      if (!createdSchemas.has(o.schema)) add(dependsOn, `schema:${qualify(o.schema)}`, o);
+    }
+  }
+  for (const t of intent.tables_affected ?? []) {
+    if (typeof t === 'string' && t.trim() !== '')
+      touch(normalizeTableName(t, defaultSchema), 'declare');
+  }
+  return {
+    intent,
+    parsed: p,
+    feature: normalizeFeatureName(intent.feature_name),
+    touched,
+    changed,
+    dependsOn,
+    functionRefs,
+    removed,
+    keys: keysOf(intent, p, defaultSchema),
+  };
+}
+
+function keysOf(intent: IntentInput, p: ParseResult, defaultSchema: string): string[] {
+  const keys = new Set<string>();
+  keys.add(`feature:${normalizeFeatureName(intent.feature_name)}`);
+  for (const o of p.objects) {
+    if (RELATION_KINDS.has(o.kind)) keys.add(`table:${o.qualified}`);
+    else if (o.kind === 'function') keys.add(`function:${o.qualified}`);
+    else if (o.kind === 'index') keys.add(`index:${o.qualified}`);
+    else if (o.kind === 'type' || o.kind === 'sequence') keys.add(`${o.kind}:${o.qualified}`);
+    else if (o.kind === 'schema' || o.kind === 'extension') keys.add(`${o.kind}:${o.qualified}`);
+    if (o.table !== undefined) keys.add(`table:${o.table}`);
+    if (o.schema !== null && !SHARED_SCHEMAS.has(o.schema)) keys.add(`schema:${qualify(o.schema)}`);
+  }
+  for (const t of intent.tables_affected ?? []) {
+    if (typeof t === 'string' && t.trim() !== '')
+      keys.add(`table:${normalizeTableName(t, defaultSchema)}`);
+  }
+  return [...keys].sort();
+}
+
+/**
+ * Sorted, deduplicated keys such that whenever `detectConflicts(a, b)` is
+ * non-empty, `conflictKeys(a)` and `conflictKeys(b)` intersect:
+ * `feature:<slug>`; `table:<q>` for every table, view and materialized view
+ * (any action, references included) and for the table of every column,
+ * constraint, index, trigger and policy; `index:<q>`, `function:<q>` (no
+ * signature), `type:<q>`, `sequence:<q>`, `schema:<name>`, `extension:<name>`;
+ * and `schema:<s>` for objects in a schema other than public, pg_catalog,
+ * pg_temp and information_schema (dropping or renaming such a schema affects
+ * them). Pass `parsed` to avoid parsing again.
+ */
+export function conflictKeys(
+  intent: IntentInput,
+  parsed?: ParseResult,
+  options?: ParseOptions,
+): string[] {
+  return keysOf(
+    intent,
+    parsed ?? parseScript(intent.schema_changes, options),
+    options?.defaultSchema ?? 'public',
+  );
+}
+
+// ------------------------------------------------------------------ rules
+
+function sorted(xs: Iterable<string>): string[] {
+  return [...new Set(xs)].sort();
+}
+
+function who(i: IntentInput): string {
+  return `${i.agent_id} (feature "${i.feature_name}")`;
+}
+
+function list(xs: string[], max = 8): string {
+  if (xs.length <= max) return xs.join(', ');
+  return `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+}
+
+const VERB: Record<ObjectAction, string> = {
+  create: 'add',
+  alter: 'alter',
+  drop: 'drop',
+  rename: 'rename',
+  reference: 'use',
+};
+
+function verbs(objs: DbObject[], createVerb = 'add', third = false): string {
+  const vs = sorted(objs.map((o) => (o.action === 'create' ? createVerb : VERB[o.action])));
+  return (third ? vs.map((v) => `${v}s`) : vs).join('/');
+}
+
+function fnDisplay(o: DbObject): string {
+  return o.signature !== undefined ? `${o.qualified}(${o.signature})` : o.qualified;
+}
+
+function sigCompatible(a: DbObject, b: DbObject): boolean {
+  return a.signature === undefined || b.signature === undefined || a.signature === b.signature;
+}
+
+/** Compares two prepared intents. Same agent → no conflicts. */
+export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
+  if (a.intent.agent_id === b.intent.agent_id) return [];
+  const out = new Map<ConflictType, ConflictReport>();
+  const other = who(b.intent);
+  const after = `after "${b.intent.feature_name}" merges`;
+  const put = (
+    type: ConflictType,
+    severity: 'warning' | 'error',
+    objects: string[],
+    advice: string[],
+  ) => {
+    out.set(type, {
+      conflict_type: type,
+      severity,
+      affected_objects: sorted(objects),
+      resolution_suggestions: advice,
+    });
+  };
+
+  // table
+  const tables = sorted([...a.touched.keys()].filter((t) => b.touched.has(t)));
+  if (tables.length > 0) {
+    put('table', 'warning', tables, [
+      `Coordinate with ${other}: both change ${list(tables)}; apply your migration ${after}, or review the two migrations together before either runs.`,
+    ]);
+  }
+
+  // column
+  const colAdvice: string[] = [];
+  const cols: string[] = [];
+  for (const [g, objsA] of a.changed) {
+    if (!g.startsWith('column:')) continue;
+    const objsB = b.changed.get(g);
+    if (!objsB) continue;
+    const q = objsA[0]?.qualified as string;
+    cols.push(q);
+    const va = verbs(objsA);
+    const same = va === verbs(objsB);
+    const vb = verbs(objsB, 'add', true);
+    colAdvice.push(
+      same && va === 'add'
+        ? `Coordinate with ${other}: both add ${q}; agree on one definition and apply it once, ${after}.`
+        : same
+          ? `Coordinate with ${other}: both ${va} ${q}; agree on the column's final definition and apply your change ${after}.`
+          : `Coordinate with ${other}: you ${va} ${q} and it ${vb} it; agree on the column's final definition and apply your change ${after}.`,
+    );
+  }
+  if (cols.length > 0) put('column', 'error', cols, sorted(colAdvice));
+
+  // function
+  const fnAdvice: string[] = [];
+  const fns: string[] = [];
+  for (const [g, objsA] of a.changed) {
+    if (!g.startsWith('function:')) continue;
+    const objsB = b.changed.get(g);
+    if (!objsB) continue;
+    for (const fa of objsA) {
+      const fb = objsB.find((x) => sigCompatible(fa, x));
+      if (!fb) continue;
+      fns.push(fa.qualified);
+      const va = verbs([fa], 'redefine');
+      const vb = verbs([fb], 'redefine', true);
+      fnAdvice.push(
+        va === verbs([fb], 'redefine')
+          ? `Coordinate with ${other}: both ${va} ${fnDisplay(fa)}; merge the two definitions into one and apply it once, ${after}.`
+          : `Coordinate with ${other}: you ${va} ${fnDisplay(fa)} and it ${vb} ${fnDisplay(fb)}; decide whether the function stays, then apply your change ${after}.`,
+      );
+    }
+  }
+  if (fns.length > 0) put('function', 'error', fns, sorted(fnAdvice));
+
+  // index
+  const idx: string[] = [];
+  const idxAdvice: string[] = [];
+  for (const [g, objsA] of a.changed) {
+    if (!g.startsWith('index:') || !b.changed.has(g)) continue;
+    const q = objsA[0]?.qualified as string;
+    idx.push(q);
+    idxAdvice.push(
+      `Coordinate with ${other}: both define index ${q}; keep a single definition, or give yours another name.`,
+    );
+  }
+  const aCreates = a.parsed.objects.filter(
+    (o) => o.kind === 'index' && o.action === 'create' && o.columns,
+  );
+  const bCreates = b.parsed.objects.filter(
+    (o) => o.kind === 'index' && o.action === 'create' && o.columns,
+  );
+  for (const ia of aCreates) {
+    for (const ib of bCreates) {
+      if (ia.table !== ib.table || ia.qualified === ib.qualified) continue;
+      if ((ia.columns ?? []).join('\u0000') !== (ib.columns ?? []).join('\u0000')) continue;
+      idx.push(ia.qualified, ib.qualified);
+      idxAdvice.push(
+        `Combine the two index definitions on ${ia.table} (${(ia.columns ?? []).join(', ')}) into one: yours is ${ia.qualified}, ${other} creates ${ib.qualified}; drop yours from your migration, or agree to keep only one.`,
+      );
+    }
+  }
+  if (idx.length > 0) put('index', 'warning', idx, sorted(idxAdvice));
+
+  // constraint
+  const sameCons: string[] = [];
+  const consAdvice: string[] = [];
+  for (const [g, objsA] of a.changed) {
+    if (!g.startsWith('constraint:') || !b.changed.has(g)) continue;
+    const o = objsA[0] as DbObject;
+    sameCons.push(o.qualified);
+    consAdvice.push(
+      `Coordinate with ${other}: both define constraint ${o.qualified} on ${o.table}; keep one definition, or give yours another name, and apply your change ${after}.`,
+    );
+  }
+  if (sameCons.length > 0) put('constraint', 'error', sameCons, sorted(consAdvice));
+  else {
+    const consOn = (p: PreparedIntent) => {
+      const m = new Map<string, string[]>();
+      for (const o of p.parsed.objects) {
+        if (
+          o.kind === 'constraint' &&
+          (o.action === 'create' || o.action === 'drop') &&
+          o.table !== undefined
+        ) {
+          add(m, o.table, o.qualified);
+        }
+      }
+      return m;
+    };
+    const ca = consOn(a);
+    const cb = consOn(b);
+    const objs: string[] = [];
+    const adv: string[] = [];
+    for (const [t, namesA] of ca) {
+      const namesB = cb.get(t);
+      if (!namesB) continue;
+      objs.push(...namesA, ...namesB);
+      adv.push(
+        `Both you and ${other} add or drop constraints on ${t} (yours: ${list(sorted(namesA))}; theirs: ${list(sorted(namesB))}); apply your migration ${after} and check that existing rows satisfy both sets of constraints.`,
+      );
+    }
+    if (objs.length > 0) put('constraint', 'warning', objs, sorted(adv));
+  }
+
+  // timing
+  if (a.feature === b.feature) {
+    put(
+      'timing',
+      'warning',
+      [a.feature],
+      [
+        `${other} is already working on the same feature (normalised name "${a.feature}"); agree with ${b.intent.agent_id} on who does what before starting, or register under a distinct feature name.`,
+      ],
+    );
+  }
+
+  // dependency
+  const dep = new Set<string>();
+  const depAdvice: string[] = [];
+  const dependency = (from: PreparedIntent, on: PreparedIntent, aRemoves: boolean) => {
+    for (const r of from.removed) {
+      let hit = false;
+      if (r.kind === 'function') {
+        hit = on.functionRefs.some((f) => f.qualified === r.qualified && sigCompatible(f, r));
+      } else {
+        const k = depKey(r);
+        hit = k !== undefined && on.dependsOn.has(k);
+      }
+      if (!hit) continue;
+      const shown = r.kind === 'function' ? fnDisplay(r) : r.qualified;
+      dep.add(r.qualified);
+      const how =
+        r.action === 'drop'
+          ? `drop${aRemoves ? '' : 's'} ${shown}`
+          : r.renamedFrom !== undefined
+            ? `create${aRemoves ? '' : 's'} ${shown} by renaming ${r.renamedFrom}`
+            : `rename${aRemoves ? '' : 's'} ${shown}${r.newName !== undefined ? ` (new name ${r.newName})` : ''}`;
+      depAdvice.push(
+        aRemoves
+          ? `Your change would ${how}, which ${other} depends on; apply yours only ${after} and ${b.intent.agent_id} has adapted, or keep ${shown}.`
+          : `${other} ${how}, which your change depends on; do not apply yours before agreeing with ${b.intent.agent_id}: either it keeps ${shown}, or you rework your change and apply it ${after}.`,
+      );
+    }
+  };
+  dependency(b, a, false);
+  dependency(a, b, true);
+  if (dep.size > 0) put('dependency', 'error', [...dep], sorted(depAdvice));
+
+  // same object changed by both
+  const sameKinds: [string, ConflictType, string][] = [
+    ['view:', 'view', 'view'],
+    ['type:', 'type', 'type'],
+    ['sequence:', 'sequence', 'sequence'],
+    ['trigger:', 'trigger', 'trigger'],
+    ['policy:', 'policy', 'policy'],
+    ['schema:', 'schema', 'schema'],
+    ['extension:', 'extension', 'extension'],
+  ];
+  for (const [prefix, type, label] of sameKinds) {
+    const objs: string[] = [];
+    for (const [g, objsA] of a.changed) {
+      if (g.startsWith(prefix) && b.changed.has(g)) objs.push(objsA[0]?.qualified as string);
+    }
+    if (objs.length === 0) continue;
+    const s = sorted(objs);
+    put(type, 'error', s, [
+      `Coordinate with ${other}: both change ${label} ${list(s)}; combine the definitions and apply them once, ${after}.`,
+    ]);
+  }
+
+  return TYPE_ORDER.filter((t) => out.has(t)).map((t) => out.get(t) as ConflictReport);
+}
+
+/**
+ * Conflicts between `a` (the newcomer) and `b` (an existing intent), using
+ * parse results the caller already has (e.g. stored with each intent), so
+ * nothing is parsed again.
+ */
+export function detectParsed(
+  a: IntentInput,
+  parsedA: ParseResult,
+  b: IntentInput,
+  parsedB: ParseResult,
+  options?: ParseOptions,
+): ConflictReport[] {
+  if (a.agent_id === b.agent_id) return [];
+  return detectPrepared(prepareIntent(a, parsedA, options), prepareIntent(b, parsedB, options));
+}
+
+/** Parses both intents and compares them. For many comparisons use `prepareIntent` + `detectPrepared`. */
+export function detectConflicts(
+  a: IntentInput,
+  b: IntentInput,
+  options?: ParseOptions,
+): ConflictReport[] {
+  if (a.agent_id === b.agent_id) return [];
+  return detectPrepared(prepareIntent(a, undefined, options), prepareIntent(b, undefined, options));
+}

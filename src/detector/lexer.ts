@@ -1,0 +1,547 @@
+/**
+ * A lexer for PostgreSQL scripts, following the rules of PostgreSQL's own
+ * scanner (scan.l) closely enough to find identifiers, literals and statement
+ * boundaries. It never throws, runs in linear time, and the texts of the tokens
+ * it returns (whitespace and comments included) concatenate back to the input.
+ */
+import { foldIdent, truncateIdent } from './names.js';
+
+export type TokenType =
+  /** Whitespace. */
+  | 'space'
+  /** `-- ...` or (nested) `/* ... *\/`. */
+  | 'comment'
+  /** A psql meta-command line (`\connect db`), skipped like a comment. */
+  | 'meta'
+  /** An unquoted identifier or keyword; `value` is case-folded and truncated. */
+  | 'ident'
+  /** `"Quoted"` or `U&"..."` identifier; `value` is the exact (decoded) name. */
+  | 'qident'
+  /** `'...'`, `E'...'`, `B'...'`, `X'...'`, `N'...'`, `U&'...'`; `value` is the decoded content. */
+  | 'string'
+  /** `$tag$ ... $tag$`; `value` is the body. */
+  | 'dollar'
+  | 'number'
+  /** `$1`. */
+  | 'param'
+  /** Operators, and any character the scanner does not otherwise recognise. */
+  | 'op'
+  /** `( ) [ ] , ; : :: . ..` */
+  | 'punct';
+
+export interface Token {
+  type: TokenType;
+  /** The exact source text. */
+  text: string;
+  /** Offsets into the input: text === input.slice(start, end). */
+  start: number;
+  end: number;
+  /** Identifiers: the normalised name. Strings and dollar quotes: the content. */
+  value?: string;
+  /** Set when a quote, comment or dollar body runs to the end of the input. */
+  unterminated?: boolean;
+}
+
+/** Whitespace, comments and psql meta-commands: tokens that carry no meaning. */
+export function isTrivia(t: Token): boolean {
+  return t.type === 'space' || t.type === 'comment' || t.type === 'meta';
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
+}
+
+function isIdentCont(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57) || c === 36;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** PostgreSQL's operator characters. */
+function isOpChar(c: number): boolean {
+  // + - * / < > = ~ ! @ # % ^ & | ` ?
+  return (
+    c === 43 ||
+    c === 45 ||
+    c === 42 ||
+    c === 47 ||
+    c === 60 ||
+    c === 62 ||
+    c === 61 ||
+    c === 126 ||
+    c === 33 ||
+    c === 64 ||
+    c === 35 ||
+    c === 37 ||
+    c === 94 ||
+    c === 38 ||
+    c === 124 ||
+    c === 96 ||
+    c === 63
+  );
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Decodes the body of a U&'' string or U&"" identifier with the given escape character. */
+export function decodeUnicodeEscapes(body: string, esc: string): string {
+  let out = '';
+  let i = 0;
+  while (i < body.length) {
+    const ch = body[i] as string;
+    if (ch !== esc) {
+      out += ch;
+      i++;
+      continue;
+    }
+    if (body[i + 1] === esc) {
+      out += esc;
+      i += 2;
+      continue;
+    }
+    let digits = 4;
+    let j = i + 1;
+    if (body[j] === '+') {
+      digits = 6;
+      j++;
+    }
+    let ok = j + digits <= body.length;
+    for (let k = 0; ok && k < digits; k++) ok = isHex(body.charCodeAt(j + k));
+    if (!ok) {
+      out += ch;
+      i++;
+      continue;
+    }
+    const cp = Number.parseInt(body.slice(j, j + digits), 16);
+    if (cp > 0x10ffff) {
+      out += ch;
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(cp);
+    i = j + digits;
+  }
+  // Combine escaped surrogate pairs (\D83D\DE00) — fromCodePoint already produced them as units.
+  return out;
+}
+
+function decodeEString(body: string): string {
+  let out = '';
+  let i = 0;
+  while (i < body.length) {
+    const ch = body[i] as string;
+    if (ch === "'" && body[i + 1] === "'") {
+      out += "'";
+      i += 2;
+      continue;
+    }
+    if (ch !== '\\' || i + 1 >= body.length) {
+      out += ch;
+      i++;
+      continue;
+    }
+    const n = body[i + 1] as string;
+    i += 2;
+    switch (n) {
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'x': {
+        let j = i;
+        while (j < body.length && j < i + 2 && isHex(body.charCodeAt(j))) j++;
+        if (j > i) {
+          out += String.fromCharCode(Number.parseInt(body.slice(i, j), 16));
+          i = j;
+        } else out += 'x';
+        break;
+      }
+      case 'u':
+      case 'U': {
+        const len = n === 'u' ? 4 : 8;
+        let ok = i + len <= body.length;
+        for (let k = 0; ok && k < len; k++) ok = isHex(body.charCodeAt(i + k));
+        const cp = ok ? Number.parseInt(body.slice(i, i + len), 16) : -1;
+        if (ok && cp <= 0x10ffff) {
+          out += String.fromCodePoint(cp);
+          i += len;
+        } else out += n;
+        break;
+      }
+      default:
+        if (n >= '0' && n <= '7') {
+          let j = i - 1;
+          while (
+            j < body.length &&
+            j < i + 2 &&
+            body.charCodeAt(j) >= 48 &&
+            body.charCodeAt(j) <= 55
+          )
+            j++;
+          out += String.fromCharCode(Number.parseInt(body.slice(i - 1, j), 8) & 0xff);
+          i = j;
+        } else out += n;
+    }
+  }
+  return out;
+}
+
+/** Tokenizes `sql`. Never throws; O(n). */
+export function tokenize(sql: string): Token[] {
+  const out: Token[] = [];
+  const n = sql.length;
+  let i = 0;
+  let atLineStart = true;
+  const push = (
+    type: TokenType,
+    start: number,
+    end: number,
+    value?: string,
+    unterminated?: boolean,
+  ) => {
+    const t: Token = { type, text: sql.slice(start, end), start, end };
+    if (value !== undefined) t.value = value;
+    if (unterminated) t.unterminated = true;
+    out.push(t);
+  };
+  /** Scans a '...' body starting after the opening quote; returns [end, terminated]. */
+  const scanQuoted = (from: number, quote: number, backslash: boolean): [number, boolean] => {
+    let j = from;
+    while (j < n) {
+      const c = sql.charCodeAt(j);
+      if (backslash && c === 92) {
+        j += 2;
+        continue;
+      }
+      if (c === quote) {
+        if (sql.charCodeAt(j + 1) === quote) {
+          j += 2;
+          continue;
+        }
+        return [j + 1, true];
+      }
+      j++;
+    }
+    return [n, false];
+  };
+
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    const start = i;
+    // whitespace
+    if (isSpace(c)) {
+      let sawNewline = false;
+      let j = i;
+      while (j < n && isSpace(sql.charCodeAt(j))) {
+        if (sql.charCodeAt(j) === 10) sawNewline = true;
+        j++;
+      }
+      // after the last newline, only spaces and tabs keep us "at line start"
+      push('space', i, j);
+      if (sawNewline) atLineStart = true;
+      i = j;
+      continue;
+    }
+    const wasLineStart = atLineStart;
+    atLineStart = false;
+    const c1 = i + 1 < n ? sql.charCodeAt(i + 1) : -1;
+    // -- comment
+    if (c === 45 && c1 === 45) {
+      let j = i + 2;
+      while (j < n && sql.charCodeAt(j) !== 10 && sql.charCodeAt(j) !== 13) j++;
+      push('comment', i, j);
+      i = j;
+      continue;
+    }
+    // /* nested comment */
+    if (c === 47 && c1 === 42) {
+      let depth = 1;
+      let j = i + 2;
+      while (j < n && depth > 0) {
+        const d = sql.charCodeAt(j);
+        if (d === 47 && sql.charCodeAt(j + 1) === 42) {
+          depth++;
+          j += 2;
+        } else if (d === 42 && sql.charCodeAt(j + 1) === 47) {
+          depth--;
+          j += 2;
+        } else j++;
+      }
+      push('comment', i, Math.min(j, n), undefined, depth > 0);
+      i = Math.min(j, n);
+      continue;
+    }
+    // psql meta-command line
+    if (c === 92 && wasLineStart) {
+      let j = i + 1;
+      while (j < n && sql.charCodeAt(j) !== 10) j++;
+      push('meta', i, j);
+      i = j;
+      continue;
+    }
+    // prefixed strings and identifiers: E'', B'', X'', N'', U&'', U&""
+    if ((c === 69 || c === 101) && c1 === 39) {
+      const [end, ok] = scanQuoted(i + 2, 39, true);
+      push('string', i, end, decodeEString(sql.slice(i + 2, ok ? end - 1 : end)), !ok);
+      i = end;
+      continue;
+    }
+    if ((c === 66 || c === 98 || c === 88 || c === 120 || c === 78 || c === 110) && c1 === 39) {
+      const [end, ok] = scanQuoted(i + 2, 39, false);
+      push('string', i, end, sql.slice(i + 2, ok ? end - 1 : end).replace(/''/g, "'"), !ok);
+      i = end;
+      continue;
+    }
+    if ((c === 85 || c === 117) && c1 === 38) {
+      const q = i + 2 < n ? sql.charCodeAt(i + 2) : -1;
+      if (q === 39 || q === 34) {
+        const [end, ok] = scanQuoted(i + 3, q, false);
+        const raw = sql.slice(i + 3, ok ? end - 1 : end);
+        const unq = q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"');
+        const decoded = decodeUnicodeEscapes(unq, '\\');
+        push(
+          q === 39 ? 'string' : 'qident',
+          i,
+          end,
+          q === 34 ? truncateIdent(decoded) : decoded,
+          !ok,
+        );
+        i = end;
+        continue;
+      }
+    }
+    // 'string'
+    if (c === 39) {
+      const [end, ok] = scanQuoted(i + 1, 39, false);
+      push('string', i, end, sql.slice(i + 1, ok ? end - 1 : end).replace(/''/g, "'"), !ok);
+      i = end;
+      continue;
+    }
+    // "identifier"
+    if (c === 34) {
+      const [end, ok] = scanQuoted(i + 1, 34, false);
+      const v = sql.slice(i + 1, ok ? end - 1 : end).replace(/""/g, '"');
+      push('qident', i, end, truncateIdent(v), !ok);
+      i = end;
+      continue;
+    }
+    // identifiers and keywords
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentCont(sql.charCodeAt(j))) j++;
+      push('ident', i, j, truncateIdent(foldIdent(sql.slice(i, j))));
+      i = j;
+      continue;
+    }
+    // $1 params and $tag$ dollar quotes
+    if (c === 36) {
+      if (isDigit(c1)) {
+        let j = i + 1;
+        while (j < n && isDigit(sql.charCodeAt(j))) j++;
+        push('param', i, j);
+        i = j;
+        continue;
+      }
+      let j = i + 1;
+      if (j < n && isIdentStart(sql.charCodeAt(j))) {
+        j++;
+        while (j < n) {
+          const d = sql.charCodeAt(j);
+          if (!(isIdentStart(d) || isDigit(d))) break;
+          j++;
+        }
+      }
+      if (j < n && sql.charCodeAt(j) === 36) {
+        const delim = sql.slice(i, j + 1);
+        const close = sql.indexOf(delim, j + 1);
+        if (close < 0) {
+          push('dollar', i, n, sql.slice(j + 1), true);
+          i = n;
+        } else {
+          push('dollar', i, close + delim.length, sql.slice(j + 1, close));
+          i = close + delim.length;
+        }
+        continue;
+      }
+      push('op', i, i + 1);
+      i++;
+      continue;
+    }
+    // numbers
+    if (isDigit(c) || (c === 46 && isDigit(c1))) {
+      let j = i;
+      if (
+        c === 48 &&
+        (c1 === 120 || c1 === 88 || c1 === 111 || c1 === 79 || c1 === 98 || c1 === 66)
+      ) {
+        j = i + 2;
+        while (j < n && (isHex(sql.charCodeAt(j)) || sql.charCodeAt(j) === 95)) j++;
+      } else {
+        while (j < n && (isDigit(sql.charCodeAt(j)) || sql.charCodeAt(j) === 95)) j++;
+        if (sql.charCodeAt(j) === 46 && sql.charCodeAt(j + 1) !== 46) {
+          j++;
+          while (j < n && (isDigit(sql.charCodeAt(j)) || sql.charCodeAt(j) === 95)) j++;
+        }
+        const e = sql.charCodeAt(j);
+        if (e === 101 || e === 69) {
+          let k = j + 1;
+          const s = sql.charCodeAt(k);
+          if (s === 43 || s === 45) k++;
+          if (isDigit(sql.charCodeAt(k))) {
+            while (k < n && isDigit(sql.charCodeAt(k))) k++;
+            j = k;
+          }
+        }
+      }
+      push('number', start, j);
+      i = j;
+      continue;
+    }
+    // punctuation
+    if (c === 40 || c === 41 || c === 91 || c === 93 || c === 44 || c === 59) {
+      push('punct', i, i + 1);
+      i++;
+      continue;
+    }
+    if (c === 58) {
+      const len = c1 === 58 || c1 === 61 ? 2 : 1;
+      push('punct', i, i + len);
+      i += len;
+      continue;
+    }
+    if (c === 46) {
+      const len = c1 === 46 ? 2 : 1;
+      push('punct', i, i + len);
+      i += len;
+      continue;
+    }
+    // operators
+    if (isOpChar(c)) {
+      let j = i + 1;
+      while (j < n && isOpChar(sql.charCodeAt(j))) {
+        const d = sql.charCodeAt(j);
+        const e = sql.charCodeAt(j + 1);
+        if ((d === 45 && e === 45) || (d === 47 && e === 42)) break;
+        j++;
+      }
+      push('op', i, j);
+      i = j;
+      continue;
+    }
+    // anything else (NUL, lone surrogates are >= 128 and thus identifier chars, ...)
+    push('op', i, i + 1);
+    i++;
+  }
+  applyUescape(out);
+  return out;
+}
+
+/** Re-decodes U&'' / U&"" tokens that are followed by UESCAPE 'c'. */
+function applyUescape(tokens: Token[]): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.type !== 'string' && t.type !== 'qident') continue;
+    if (!/^[uU]&/.test(t.text)) continue;
+    let j = i + 1;
+    while (j < tokens.length && isTrivia(tokens[j] as Token)) j++;
+    const kw = tokens[j];
+    if (!kw || kw.type !== 'ident' || kw.value !== 'uescape') continue;
+    j++;
+    while (j < tokens.length && isTrivia(tokens[j] as Token)) j++;
+    const esc = tokens[j];
+    if (!esc || esc.type !== 'string' || esc.value === undefined || esc.value.length !== 1)
+      continue;
+    const q = t.text.charCodeAt(2);
+    const raw = t.text.slice(3, t.unterminated ? t.text.length : t.text.length - 1);
+    const unq = q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"');
+    const decoded = decodeUnicodeEscapes(unq, esc.value);
+    t.value = t.type === 'qident' ? truncateIdent(decoded) : decoded;
+  }
+}
+
+export interface StatementSpan {
+  /** The statement's text without surrounding whitespace/comments and without the `;`. */
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** Internal: statements as token index ranges over the full token list. */
+export interface TokenStatement extends StatementSpan {
+  /** Significant (non-trivia) tokens of the statement. */
+  tokens: Token[];
+}
+
+/**
+ * Splits already-tokenized input on top-level semicolons. Semicolons inside
+ * quotes, comments and dollar bodies are inside tokens already; those inside
+ * `BEGIN ATOMIC ... END` bodies of CREATE FUNCTION/PROCEDURE are skipped too.
+ */
+export function splitTokens(sql: string, tokens: Token[]): TokenStatement[] {
+  const out: TokenStatement[] = [];
+  let cur: Token[] = [];
+  let atomic = 0;
+  const flush = () => {
+    if (cur.length > 0) {
+      const first = cur[0] as Token;
+      const last = cur[cur.length - 1] as Token;
+      out.push({
+        text: sql.slice(first.start, last.end),
+        start: first.start,
+        end: last.end,
+        tokens: cur,
+      });
+    }
+    cur = [];
+    atomic = 0;
+  };
+  for (const t of tokens) {
+    if (isTrivia(t)) continue;
+    if (t.type === 'punct' && t.text === ';' && atomic === 0) {
+      flush();
+      continue;
+    }
+    if (t.type === 'ident') {
+      if (atomic > 0) {
+        if (t.value === 'case') atomic++;
+        else if (t.value === 'end') atomic--;
+      } else if (
+        t.value === 'atomic' &&
+        cur.length > 0 &&
+        (cur[cur.length - 1] as Token).type === 'ident' &&
+        (cur[cur.length - 1] as Token).value === 'begin' &&
+        (cur[0] as Token).type === 'ident' &&
+        (cur[0] as Token).value === 'create'
+      ) {
+        atomic = 1;
+      }
+    }
+    cur.push(t);
+  }
+  flush();
+  return out;
+}
+
+/** Splits a script into statements on top-level semicolons. */
+export function splitStatements(sql: string): StatementSpan[] {
+  return splitTokens(sql, tokenize(sql)).map(({ text, start, end }) => ({ text, start, end }));
+}

@@ -1,0 +1,195 @@
+/**
+ * Identifier and name helpers that follow PostgreSQL's own rules: case folding
+ * of unquoted identifiers (ASCII only, like downcase_identifier), truncation to
+ * NAMEDATALEN-1 bytes, quote_ident, and the normalisation of type names used in
+ * function signatures. Pure ES2020, no Node API.
+ */
+
+/**
+ * Keywords that quote_ident must quote: PostgreSQL 17's reserved,
+ * type_func_name and col_name keywords (everything except unreserved ones).
+ */
+const QUOTED_KEYWORDS = new Set(
+  // reserved
+  (
+    'all analyse analyze and any array as asc asymmetric both case cast check collate column ' +
+    'constraint create current_catalog current_date current_role current_time current_timestamp ' +
+    'current_user default deferrable desc distinct do else end except false fetch for foreign from ' +
+    'grant group having in initially intersect into lateral leading limit localtime localtimestamp ' +
+    'not null offset on only or order placing primary references returning select session_user ' +
+    'some symmetric system_user table then to trailing true union unique user using variadic when ' +
+    'where window with ' +
+    // type_func_name
+    'authorization binary collation concurrently cross current_schema freeze full ilike inner is ' +
+    'isnull join left like natural notnull outer overlaps right similar tablesample verbose ' +
+    // col_name
+    'between bigint bit boolean char character coalesce dec decimal exists extract float greatest ' +
+    'grouping inout int integer interval json json_array json_arrayagg json_exists json_object ' +
+    'json_objectagg json_query json_scalar json_serialize json_table json_value least merge_action ' +
+    'national nchar none normalize nullif numeric out overlay position precision real row setof ' +
+    'smallint substring time timestamp treat trim values varchar xmlattributes xmlconcat xmlelement ' +
+    'xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'
+  ).split(' '),
+);
+
+/** Reserved keywords only (cannot be used as an unquoted column or table name). */
+export const RESERVED_KEYWORDS = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric both case cast check collate column ' +
+    'constraint create current_catalog current_date current_role current_time current_timestamp ' +
+    'current_user default deferrable desc distinct do else end except false fetch for foreign from ' +
+    'grant group having in initially intersect into lateral leading limit localtime localtimestamp ' +
+    'not null offset on only or order placing primary references returning select session_user ' +
+    'some symmetric system_user table then to trailing true union unique user using variadic when ' +
+    'where window with'
+  ).split(' '),
+);
+
+/** True when quote_ident would quote `name`. */
+export function needsQuoting(name: string): boolean {
+  if (name.length === 0) return true;
+  const first = name.charCodeAt(0);
+  if (!((first >= 97 && first <= 122) || first === 95)) return true;
+  for (let i = 1; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return true;
+  }
+  return QUOTED_KEYWORDS.has(name);
+}
+
+/** PostgreSQL's quote_ident: `users` stays, `Users` becomes `"Users"`, `user` becomes `"user"`. */
+export function quoteIdent(name: string): string {
+  return needsQuoting(name) ? `"${name.replace(/"/g, '""')}"` : name;
+}
+
+/** Joins name parts with quote_ident rules: qualify('public', 'Users', 'email') → `public."Users".email`. */
+export function qualify(...parts: (string | null | undefined)[]): string {
+  const out: string[] = [];
+  for (const p of parts) if (p !== null && p !== undefined) out.push(quoteIdent(p));
+  return out.join('.');
+}
+
+/** ASCII-only lower-casing, like PostgreSQL's downcase_identifier for unquoted identifiers. */
+export function foldIdent(raw: string): string {
+  let out = '';
+  let changed = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 65 && c <= 90) {
+      changed = true;
+      out += String.fromCharCode(c + 32);
+    } else out += raw[i];
+  }
+  return changed ? out : raw;
+}
+
+/** UTF-8 length of one UTF-16 code unit sequence position; lone surrogates count as 3 (U+FFFD). */
+function utf8Len(s: string, i: number): [bytes: number, units: number] {
+  const c = s.charCodeAt(i);
+  if (c < 0x80) return [1, 1];
+  if (c < 0x800) return [2, 1];
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return [4, 2];
+  }
+  return [3, 1];
+}
+
+/** Truncates an identifier to 63 bytes of UTF-8 without splitting a character, as PostgreSQL does. */
+export function truncateIdent(name: string): string {
+  if (name.length <= 15) return name;
+  let bytes = 0;
+  let i = 0;
+  while (i < name.length) {
+    const [b, u] = utf8Len(name, i);
+    if (bytes + b > 63) return name.slice(0, i);
+    bytes += b;
+    i += u;
+  }
+  return name;
+}
+
+/**
+ * The slug the registry uses for branch names: lower-cased, every run of
+ * characters outside [a-z0-9._-] replaced by one `_`.
+ */
+export function normalizeFeatureName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '_');
+}
+
+const TYPE_SYNONYMS = new Map<string, string>(
+  Object.entries({
+    int: 'integer',
+    int4: 'integer',
+    integer: 'integer',
+    int8: 'bigint',
+    bigint: 'bigint',
+    int2: 'smallint',
+    smallint: 'smallint',
+    float8: 'double precision',
+    'double precision': 'double precision',
+    float: 'double precision',
+    float4: 'real',
+    real: 'real',
+    varchar: 'character varying',
+    'character varying': 'character varying',
+    'char varying': 'character varying',
+    'national character varying': 'character varying',
+    'national char varying': 'character varying',
+    'nchar varying': 'character varying',
+    char: 'character',
+    character: 'character',
+    bpchar: 'character',
+    nchar: 'character',
+    'national character': 'character',
+    'national char': 'character',
+    bool: 'boolean',
+    boolean: 'boolean',
+    timestamptz: 'timestamp with time zone',
+    'timestamp with time zone': 'timestamp with time zone',
+    timestamp: 'timestamp without time zone',
+    'timestamp without time zone': 'timestamp without time zone',
+    timetz: 'time with time zone',
+    'time with time zone': 'time with time zone',
+    time: 'time without time zone',
+    'time without time zone': 'time without time zone',
+    decimal: 'numeric',
+    dec: 'numeric',
+    numeric: 'numeric',
+    varbit: 'bit varying',
+    'bit varying': 'bit varying',
+    bit: 'bit',
+    serial: 'integer',
+    serial4: 'integer',
+    bigserial: 'bigint',
+    serial8: 'bigint',
+    smallserial: 'smallint',
+    serial2: 'smallint',
+  }),
+);
+
+/**
+ * Normalises a type name given as its parts (already case-folded), e.g.
+ * ['pg_catalog','int4'] → `integer`, ['character varying'] → `character varying`,
+ * ['public','mood'] → `mood` when public is the default schema. `arrayDims` > 0
+ * appends a single `[]` (PostgreSQL ignores array dimensions in signatures).
+ * Type modifiers are never part of the result.
+ */
+export function normalizeTypeName(
+  parts: string[],
+  arrayDims: number,
+  defaultSchema: string,
+): string {
+  let base: string;
+  if (parts.length === 1) {
+    const p = parts[0] ?? '';
+    base = TYPE_SYNONYMS.get(p) ?? quoteIdent(p);
+  } else {
+    const schema = parts[parts.length - 2] ?? '';
+    const name = parts[parts.length - 1] ?? '';
+    if (schema === 'pg_catalog') base = TYPE_SYNONYMS.get(name) ?? quoteIdent(name);
+    else if (schema === defaultSchema) base = quoteIdent(name);
+    else base = `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  }
+  return arrayDims > 0 ? `${base}[]` : base;
+}
