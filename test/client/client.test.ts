@@ -283,12 +283,12 @@ describe('errors keep their SQLSTATE, message, detail and hint', () => {
 
   it('P0002: an unknown intent or conflict', async () => {
     for (const call of [
-      client.getConflicts('no-such-intent'),
-      client.history('no-such-intent'),
-      client.markInProgress('no-such-intent'),
-      client.resolveConflict(999_999, 'notes'),
+      () => client.getConflicts('no-such-intent'),
+      () => client.history('no-such-intent'),
+      () => client.markInProgress('no-such-intent'),
+      () => client.resolveConflict(999_999, 'notes'),
     ]) {
-      const err = await rejection(call);
+      const err = await rejection(call());
       expect(err.code).toBe('P0002');
       expect(err.message).toMatch(/does not exist/);
     }
