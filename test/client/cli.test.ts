@@ -364,3 +364,57 @@ describe('pggit check --offline (no database)', () => {
     expect(human.stdout).toContain('with other ("phone", intent i-1, in_progress)');
   });
 });
+
+describe('pggit watch', () => {
+  it('prints notifications as JSON lines and exits 0 on SIGINT', async () => {
+    const env = { ...process.env };
+    delete env.PGGIT_DATABASE_URL;
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, [bin, 'watch', '--json', '--database-url', db.url], {
+      cwd: tmpdir(),
+      env,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    await until(() => stderr.includes('watching'));
+    expect(stderr).toContain('watching pggit notifications');
+
+    const r = json<RegisterResult>(
+      await pggit([
+        'register',
+        '--agent',
+        'cli-w',
+        '--feature',
+        'cli watched',
+        '--sql',
+        'CREATE TABLE cli_watched (id int)',
+        '--json',
+      ]),
+    );
+    await until(() => stdout.includes('\n'));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events).toEqual([
+      expect.objectContaining({
+        event: 'registered',
+        intent_id: r.intent.id,
+        agent_id: 'cli-w',
+        status: 'registered',
+      }),
+    ]);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectionStringFromEnv,
   type Intent,
   PggitClient,
   PggitError,
@@ -35,6 +36,23 @@ async function rejection(promise: Promise<unknown>): Promise<PggitError> {
   }
   throw new Error('expected a PggitError, but the call succeeded');
 }
+
+describe('connectionStringFromEnv()', () => {
+  it('prefers PGGIT_DATABASE_URL, then DATABASE_URL', () => {
+    expect(
+      connectionStringFromEnv({
+        PGGIT_DATABASE_URL: 'postgres://a/x',
+        DATABASE_URL: 'postgres://b/y',
+      }),
+    ).toBe('postgres://a/x');
+    expect(connectionStringFromEnv({ DATABASE_URL: 'postgres://b/y' })).toBe('postgres://b/y');
+  });
+
+  it('else asks scripts/local-db.sh for the local database', () => {
+    const url = connectionStringFromEnv({ PATH: process.env.PATH });
+    expect(url).toMatch(/^postgres:\/\/\S+$/);
+  });
+});
 
 describe('stateless functions', () => {
   it('version() reports the package version and the PLV8 runtime', async () => {
