@@ -18,6 +18,7 @@ import {
   PggitClient,
   PggitError,
   type PggitEvent,
+  PggitNotificationError,
   type Status,
   type TransitionTarget,
 } from '../client/index.js';
@@ -404,16 +405,25 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (_opts, cmd: Command) => {
       const json = globals(cmd).json;
       await withClient(cmd, async (c) => {
+        let lost: (err: Error) => void = () => {};
         const stop = await c.listen(
           (e: PggitEvent) => io.stdout(json ? JSON.stringify(e) : formatEvent(e)),
-          (err) => io.stderr(`warning: ${err.message}`),
+          (err) => {
+            if (err instanceof PggitNotificationError) io.stderr(`warning: ${err.message}`);
+            else lost(err);
+          },
         );
         io.stderr('watching pggit notifications (Ctrl-C to stop)');
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        await stop();
+        try {
+          // Until Ctrl-C (exit 0) or the connection is lost (exit 1).
+          await new Promise<void>((resolve, reject) => {
+            lost = reject;
+            process.once('SIGINT', () => resolve());
+            process.once('SIGTERM', () => resolve());
+          });
+        } finally {
+          await stop();
+        }
       });
     });
 

@@ -216,6 +216,17 @@ export class PggitError extends Error {
   }
 }
 
+/** A `pggit` notification whose payload is not JSON (the subscription goes on). */
+export class PggitNotificationError extends Error {
+  constructor(
+    readonly payload: string | undefined,
+    cause: unknown,
+  ) {
+    super(`pggit notification is not JSON: ${payload}`, { cause });
+    this.name = 'PggitNotificationError';
+  }
+}
+
 const isSqlState = (code: unknown): code is string =>
   typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 
@@ -444,7 +455,10 @@ export class PggitClient {
   /**
    * Subscribes to `LISTEN pggit` on a dedicated connection. Resolves once the
    * LISTEN is active; the returned function unsubscribes and releases the
-   * connection. A payload that is not JSON, or a lost connection, goes to onError.
+   * connection. onError receives a PggitNotificationError for a payload that
+   * is not JSON (the subscription goes on), and the error of a lost connection
+   * (no more events will come; unsubscribing is still safe). An exception
+   * thrown by onEvent goes to onError too.
    */
   async listen(
     onEvent: (event: PggitEvent) => void,
@@ -464,14 +478,14 @@ export class PggitClient {
       } catch (err) {
         onError(
           err instanceof SyntaxError
-            ? new Error(`pggit notification is not JSON: ${msg.payload}`, { cause: err })
+            ? new PggitNotificationError(msg.payload, err)
             : (err as Error),
         );
       }
     };
     const onClientError = (err: Error) => {
       broken = err;
-      onError(err);
+      onError(toPggitError(err) as Error);
     };
     client.on('notification', onNotification);
     client.on('error', onClientError);

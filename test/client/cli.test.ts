@@ -417,4 +417,28 @@ describe('pggit watch', () => {
       }),
     ]);
   });
+
+  it('exits 1 with the SQLSTATE when its connection is lost', async () => {
+    const env = { ...process.env };
+    delete env.PGGIT_DATABASE_URL;
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, [bin, 'watch', '--database-url', db.url], {
+      cwd: tmpdir(),
+      env,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 400 && !stderr.includes('watching'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND query = 'LISTEN pggit' AND pid <> pg_backend_pid()`,
+    );
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/\nerror \[57P01\]: terminating connection/);
+  });
 });

@@ -354,6 +354,24 @@ describe('listen()', () => {
     expect((await client.getIntent(r.intent.id))?.status).toBe('abandoned');
   });
 
+  it('reports a lost connection to onError, with its SQLSTATE', async () => {
+    const errors: Error[] = [];
+    const stop = await client.listen(
+      () => {},
+      (err) => errors.push(err),
+    );
+    const killed = await db.query(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+        WHERE datname = current_database() AND query = 'LISTEN pggit' AND pid <> pg_backend_pid()`,
+    );
+    expect(killed.rows).toEqual([{ ok: true }]);
+    await waitUntil(() => errors.length > 0);
+    expect(errors[0]).toBeInstanceOf(PggitError);
+    expect((errors[0] as PggitError).code).toBe('57P01');
+    await stop(); // safe after the loss; the broken connection is discarded
+    expect((await client.listIntents({ agentId: 'agent-l' })).length).toBe(1);
+  });
+
   it('works on a client built from a connection string, and close() stops its listeners', async () => {
     const own = new PggitClient(db.url);
     const events: PggitEvent[] = [];
