@@ -13,10 +13,10 @@ afterAll(async () => {
 });
 
 it('the candidate query is served by tb_pggit_intent_active_keys_idx', async () => {
-  // 300 unrelated intents, so the planner has something to avoid scanning.
+  // 3,000 unrelated intents, so the planner has something to avoid scanning.
   await db.query(`INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes, object_keys)
     SELECT 'bulk', 'f' || g, 'f' || g, 'feature/f' || g, '[]', ARRAY['table:public.t' || g]
-      FROM generate_series(1, 300) g`);
+      FROM generate_series(1, 3000) g`);
   await db.query('ANALYZE tb_pggit_intent');
   const target = await register(db.pool, 'idx-a', 'idx_one', 'ALTER TABLE idx_t ADD COLUMN a int');
   const plan = await db.query(`EXPLAIN (FORMAT JSON) ${CANDIDATES_SQL}`, [
