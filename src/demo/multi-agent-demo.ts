@@ -100,8 +100,8 @@ async function transition(client: pg.Client, intent: Intent, to: string, reason:
   try {
     const r = await sql<Intent>(
       client,
-      `SELECT pggit_mark_${to}(intent_id => $1, reason => $2) AS result`,
-      [intent.id, reason],
+      `SELECT pggit_mark_${to}(intent_id => $1, reason => $2, changed_by => $3) AS result`,
+      [intent.id, reason, intent.agent_id],
     );
     out(`   -> ${r.status}`);
   } catch (e) {

@@ -301,3 +301,19 @@ describe('list and views', () => {
     ]);
   });
 });
+
+describe('open conflicts in the views', () => {
+  it('stop counting once the other side merges', async () => {
+    const a = await register(db.pool, 'vm-a', 'vm_one', 'ALTER TABLE vm_t ADD COLUMN a int');
+    const b = await register(db.pool, 'vm-b', 'vm_two', 'ALTER TABLE vm_t ADD COLUMN b int');
+    const open = () =>
+      db.query('SELECT open_conflicts FROM pggit_intents WHERE id = $1', [b.intent.id]);
+    expect((await open()).rows).toEqual([{ open_conflicts: 1 }]);
+    for (const step of ['in_progress', 'completed', 'merged']) await mark(db.pool, step, a.intent.id);
+    expect((await open()).rows).toEqual([{ open_conflicts: 0 }]);
+    const listed = await db.query('SELECT 1 FROM pggit_open_conflicts WHERE intent_a = $1', [
+      b.intent.id,
+    ]);
+    expect(listed.rowCount).toBe(0);
+  });
+});
