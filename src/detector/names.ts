@@ -159,6 +159,8 @@ const TYPE_SYNONYMS = new Map<string, string>(
     varbit: 'bit varying',
     'bit varying': 'bit varying',
     bit: 'bit',
+    interval: 'interval',
+    json: 'json',
     serial: 'integer',
     serial4: 'integer',
     bigserial: 'bigint',
@@ -167,6 +169,34 @@ const TYPE_SYNONYMS = new Map<string, string>(
     serial2: 'smallint',
   }),
 );
+
+/** Names of built-in types as pg_type spells them, for quoted or pg_catalog-qualified type names. */
+const CATALOG_TYPES = new Map<string, string>(
+  Object.entries({
+    int4: 'integer',
+    int8: 'bigint',
+    int2: 'smallint',
+    float8: 'double precision',
+    float4: 'real',
+    varchar: 'character varying',
+    bpchar: 'character',
+    bool: 'boolean',
+    timestamptz: 'timestamp with time zone',
+    timestamp: 'timestamp without time zone',
+    timetz: 'time with time zone',
+    time: 'time without time zone',
+    numeric: 'numeric',
+    varbit: 'bit varying',
+    bit: 'bit',
+    interval: 'interval',
+    json: 'json',
+  }),
+);
+
+/** Normalised name of a type written as one quoted identifier (`"int4"` → integer, `"char"` stays). */
+export function normalizeQuotedTypeName(name: string): string {
+  return CATALOG_TYPES.get(name) ?? quoteIdent(name);
+}
 
 /**
  * Normalises a type name given as its parts (already case-folded), e.g.
@@ -187,7 +217,8 @@ export function normalizeTypeName(
   } else {
     const schema = parts[parts.length - 2] ?? '';
     const name = parts[parts.length - 1] ?? '';
-    if (schema === 'pg_catalog') base = TYPE_SYNONYMS.get(name) ?? quoteIdent(name);
+    if (schema === 'pg_catalog')
+      base = CATALOG_TYPES.get(name) ?? TYPE_SYNONYMS.get(name) ?? quoteIdent(name);
     else if (schema === defaultSchema) base = quoteIdent(name);
     else base = `${quoteIdent(schema)}.${quoteIdent(name)}`;
   }

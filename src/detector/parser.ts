@@ -7,7 +7,13 @@
  */
 import { Cursor } from './cursor.js';
 import { splitTokens, type Token, tokenize } from './lexer.js';
-import { normalizeTypeName, qualify, quoteIdent, truncateIdent } from './names.js';
+import {
+  normalizeQuotedTypeName,
+  normalizeTypeName,
+  qualify,
+  quoteIdent,
+  truncateIdent,
+} from './names.js';
 import type {
   DbObject,
   ObjectAction,
@@ -164,6 +170,11 @@ export function parseType(c: Cursor, defaultSchema: string): ParsedType | undefi
       const num = p.peek();
       if (num && num.type === 'number' && Number(num.text) <= 24) parts = ['real'];
     }
+  } else if (t.type === 'qident' && !c.isPunct('.', 1)) {
+    // a quoted single name is never a synonym: "char" is not character
+    c.next();
+    parts = [];
+    special = normalizeQuotedTypeName(t.value ?? '');
   } else {
     parts = c.name() ?? [];
     if (c.isOp('%') && (c.isKw('type', 1) || c.isKw('rowtype', 1))) {
@@ -618,9 +629,12 @@ function parseCreateTable(ctx: Ctx, c: Cursor, temp: boolean): undefined {
     scanQuery(ctx, c);
     return;
   }
-  if (c.kw('partition', 'of') || c.kw('of')) {
+  if (c.kw('partition', 'of')) {
     const p = c.name();
     if (p) relObj(ctx, 'table', 'reference', p);
+  } else if (c.kw('of')) {
+    const ty = c.name();
+    if (ty) relObj(ctx, 'type', 'reference', ty);
   }
   const elems = c.parens();
   if (elems) for (const e of elems.splitCommas()) parseTableElement(ctx, e, table);
@@ -746,9 +760,9 @@ function parseAlterAction(
     c.next();
     c.kw('replica') || c.kw('always');
     if (c.kw('trigger')) {
+      if (c.isKw('all') || c.isKw('user')) return;
       const n = c.ident();
-      if (n !== undefined && n !== 'all' && n !== 'user')
-        scopedObj(ctx, 'trigger', 'alter', table, n);
+      if (n !== undefined) scopedObj(ctx, 'trigger', 'alter', table, n);
     }
     return;
   }
@@ -813,7 +827,9 @@ function indexElement(c: Cursor): { text: string; column?: string; label: string
   if (f && (f.type === 'ident' || f.type === 'qident')) {
     let k = 1;
     while (inner.isPunct('.', k) && inner.isName(k + 1)) k += 2;
-    if (inner.isPunct('(', k)) label = inner.peek(k - 1)?.value ?? 'expr';
+    if (inner.isPunct('(', k) && inner.matchParen(inner.pos + k) === inner.end - 1) {
+      label = inner.peek(k - 1)?.value ?? 'expr';
+    }
   }
   return { text: normalizeTokens(toks), label };
 }
@@ -941,7 +957,7 @@ function parseRenameOrAlter(ctx: Ctx, c: Cursor, o: DbObject): undefined {
 
 function parseCreate(ctx: Ctx, c: Cursor, setKind: (k: string) => void): undefined {
   c.kw('create');
-  const orReplace = c.kw('or', 'replace');
+  c.kw('or', 'replace');
   c.kw('global') || c.kw('local');
   const temp = c.kw('temp') || c.kw('temporary');
   const unlogged = c.kw('unlogged');
@@ -958,11 +974,9 @@ function parseCreate(ctx: Ctx, c: Cursor, setKind: (k: string) => void): undefin
     if (c.kw(w)) {
       setKind(`CREATE ${w.toUpperCase()}`);
       const o = parseFunctionLike(ctx, c, 'create', true);
-      if (o && w === 'aggregate' && c.isPunct('(') && o.signature !== undefined) {
-        // old-style CREATE AGGREGATE name (BASETYPE = ...): the first list held options, not arguments
-        /* new style has a second parenthesised list; nothing to adjust */
-      }
-      void orReplace;
+      // old-style CREATE AGGREGATE name (BASETYPE = ..., SFUNC = ...) has a single list,
+      // of options rather than arguments: no signature then
+      if (o && w === 'aggregate' && !c.isPunct('(')) delete o.signature;
       return;
     }
   }
