@@ -79,7 +79,12 @@ user_can_reach() {
 }
 
 state_dir() {
-  if [ -n "${PGGIT_STATE_DIR:-}" ]; then echo "$PGGIT_STATE_DIR"; return; fi
+  if [ -n "${PGGIT_STATE_DIR:-}" ]; then
+    mkdir -p "$PGGIT_STATE_DIR"
+    if [ "$(id -u)" -eq 0 ]; then chown "$(server_user)" "$PGGIT_STATE_DIR"; fi
+    user_can_reach "$PGGIT_STATE_DIR" || die "the server user $(server_user) cannot use PGGIT_STATE_DIR=$PGGIT_STATE_DIR"
+    echo "$PGGIT_STATE_DIR"; return
+  fi
   local in_repo="$root/.pggit"
   mkdir -p "$in_repo"
   if [ "$(id -u)" -eq 0 ]; then chown "$(server_user)" "$in_repo" 2>/dev/null || true; fi

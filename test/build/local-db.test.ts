@@ -1,0 +1,65 @@
+/**
+ * scripts/local-db.sh: one URL line, idempotent, and a second cluster (another
+ * checkout, or a leftover server) never fights the first over port or data.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const script = join(root, 'scripts/local-db.sh');
+const run = (args: string[], env: Record<string, string> = {}) =>
+  execFileSync('bash', [script, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PGGIT_DATABASE_URL: '', DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+async function version(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query('SELECT pggit_version() AS v')).rows[0].v.version;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('scripts/local-db.sh', () => {
+  it('`url` prints exactly one postgres:// line, the same each time, for a migrated database', async () => {
+    const first = run(['url']);
+    const second = run(['url']);
+    expect(first).toMatch(/^postgres:\/\/[^\s]+\n$/);
+    expect(second).toBe(first);
+    expect(await version(first.trim())).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('a second cluster takes another port and its own data, then stops cleanly', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'pggit-second-'));
+    chmodSync(state, 0o755);
+    try {
+      const main = run(['url']).trim();
+      const other = run(['url'], { PGGIT_STATE_DIR: state }).trim();
+      expect(new URL(other).port).not.toBe(new URL(main).port);
+      expect(await version(other)).toBe(await version(main));
+      // a server killed hard leaves a stale pid file, which does not block the next start
+      const pid = Number(
+        readFileSync(join(state, 'cluster/postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      process.kill(pid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 1500));
+      const again = run(['url'], { PGGIT_STATE_DIR: state }).trim();
+      expect(await version(again)).toBe(await version(main));
+    } finally {
+      try {
+        run(['stop'], { PGGIT_STATE_DIR: state });
+      } finally {
+        rmSync(state, { recursive: true, force: true });
+      }
+    }
+  }, 180_000);
+});
