@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 
 #include "v8.h"
 #include "libplatform/libplatform.h"
@@ -109,6 +110,9 @@ static Isolate *g_isolate = nullptr;
 static v8::ArrayBuffer::Allocator *g_allocator = nullptr;
 static volatile sig_atomic_t g_depth = 0;	/* nesting of JS execution */
 static volatile bool g_oom = false;			/* heap limit hit */
+static volatile sig_atomic_t g_cancel_requested = 0;	/* SIGINT/SIGTERM while in JS */
+static int	g_cancel_code = 0;			/* the PG error a cancel raised inside JS */
+static char *g_cancel_msg = nullptr;
 static int g_memory_limit_mb = 256;
 static Global<ObjectTemplate> *g_global_tmpl = nullptr;
 
@@ -769,6 +773,35 @@ pg_error_to_js(Isolate *iso, Local<Context> ctx, ErrorData *e)
  * ------------------------------------------------------------------------ */
 typedef void (*Callback) (const FunctionCallbackInfo<Value> &);
 
+static inline bool
+stopping(void)
+{
+	return g_cancel_requested || g_oom;
+}
+
+/*
+ * Remember the PostgreSQL error that a cancel raised inside a callback, so
+ * that the top level re-raises it (e.g. "canceling statement due to
+ * statement timeout") once the JS stack has been terminated.
+ */
+static void
+remember_cancel_error(ErrorData *e)
+{
+	if (g_cancel_msg)
+		return;
+	g_cancel_code = e->sqlerrcode;
+	g_cancel_msg = MemoryContextStrdup(TopMemoryContext, e->message ? e->message : "canceled");
+}
+
+static void
+forget_cancel_error(void)
+{
+	if (g_cancel_msg)
+		pfree(g_cancel_msg);
+	g_cancel_msg = nullptr;
+	g_cancel_code = 0;
+}
+
 static void
 invoke(const FunctionCallbackInfo<Value> &args)
 {
@@ -777,38 +810,70 @@ invoke(const FunctionCallbackInfo<Value> &args)
 	Local<Context> ctx = iso->GetCurrentContext();
 	Callback	fn = reinterpret_cast<Callback>(args.Data().As<v8::External>()->Value());
 	MemoryContext mcxt = CurrentMemoryContext;
+	const char *msg = nullptr;
 
+	/*
+	 * Once a cancel, a terminate or the heap limit has been seen, no plv8.*
+	 * call proceeds and no ordinary (catchable) exception is thrown: the JS
+	 * stack is terminated instead.  Throwing an ordinary exception here could
+	 * replace V8's pending termination and let JS catch it and go on.
+	 */
+	if (stopping())
+	{
+		iso->TerminateExecution();
+		return;
+	}
 	try
 	{
 		fn(args);
+		if (stopping())
+			iso->TerminateExecution();
+		return;
 	}
 	catch (PgError &e)
 	{
 		MemoryContextSwitchTo(mcxt);
+		if (stopping() || iso->IsExecutionTerminating())
+		{
+			if (e.edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+				e.edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+				remember_cancel_error(e.edata);
+			FreeErrorData(e.edata);
+			iso->TerminateExecution();
+			return;
+		}
 		iso->ThrowException(pg_error_to_js(iso, ctx, e.edata));
 		FreeErrorData(e.edata);
+		return;
 	}
 	catch (JsPending &)
 	{
 		/* exception already scheduled */
+		if (stopping())
+			iso->TerminateExecution();
+		return;
 	}
 	catch (JsThrow &e)
 	{
-		MemoryContextSwitchTo(mcxt);
-		Local<v8::String> s;
-		if (v8::String::NewFromUtf8(iso, e.msg).ToLocal(&s))
-			iso->ThrowException(v8::Exception::Error(s));
+		msg = e.msg;
 	}
 	catch (std::bad_alloc &)
 	{
-		MemoryContextSwitchTo(mcxt);
-		iso->ThrowException(v8::Exception::Error(sym(iso, "out of memory")));
+		msg = "out of memory";
 	}
 	catch (...)
 	{
-		MemoryContextSwitchTo(mcxt);
-		iso->ThrowException(v8::Exception::Error(sym(iso, "internal error in plv8_compat")));
+		msg = "internal error in plv8_compat";
 	}
+	MemoryContextSwitchTo(mcxt);
+	if (stopping() || iso->IsExecutionTerminating())
+	{
+		iso->TerminateExecution();
+		return;
+	}
+	Local<v8::String> str;
+	if (v8::String::NewFromUtf8(iso, msg).ToLocal(&str))
+		iso->ThrowException(v8::Exception::Error(str));
 }
 
 static void
@@ -1351,7 +1416,10 @@ watchdog_sigint(SIGNAL_ARGS)
 	if (g_prev_sigint && g_prev_sigint != SIG_IGN && g_prev_sigint != SIG_DFL)
 		g_prev_sigint(postgres_signal_arg);
 	if (g_depth > 0)
+	{
+		g_cancel_requested = 1;
 		sem_post(&g_sem);
+	}
 	errno = save_errno;
 }
 
@@ -1363,7 +1431,10 @@ watchdog_sigterm(SIGNAL_ARGS)
 	if (g_prev_sigterm && g_prev_sigterm != SIG_IGN && g_prev_sigterm != SIG_DFL)
 		g_prev_sigterm(postgres_signal_arg);
 	if (g_depth > 0)
+	{
+		g_cancel_requested = 1;
 		sem_post(&g_sem);
+	}
 	errno = save_errno;
 }
 
@@ -1687,7 +1758,7 @@ capture_cxx(Isolate *iso, Local<Context> ctx, TryCatch &tc, Outcome *out)
 		out->kind = Outcome::MSG;
 		out->msg = pstrdup("internal error in plv8_compat");
 	}
-	if (iso->IsExecutionTerminating() || g_oom)
+	if (iso->IsExecutionTerminating() || stopping())
 		out->kind = Outcome::TERMINATED;
 }
 
@@ -1723,8 +1794,20 @@ raise_outcome(Outcome *out)
 								   g_memory_limit_mb)));
 			}
 			if (g_depth == 0 && g_isolate)
+			{
 				g_isolate->CancelTerminateExecution();
+				g_cancel_requested = 0;
+			}
 			CHECK_FOR_INTERRUPTS();
+			if (g_cancel_msg)
+			{
+				int			code = g_cancel_code;
+				char	   *m = pstrdup(g_cancel_msg);
+
+				if (g_depth == 0)
+					forget_cancel_error();
+				ereport(ERROR, (errcode(code), errmsg("%s", m)));
+			}
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("canceling statement due to user request"),
@@ -2034,7 +2117,11 @@ before_entry(void)
 	CHECK_FOR_INTERRUPTS();
 	ensure_runtime();
 	if (g_depth == 0)
+	{
 		g_isolate->CancelTerminateExecution();
+		g_cancel_requested = 0;
+		forget_cancel_error();
+	}
 }
 
 static void
@@ -2045,7 +2132,12 @@ after_entry(Outcome *out)
 		if (g_oom)
 			out->kind = Outcome::TERMINATED;
 		else if (out->kind != Outcome::TERMINATED)
+		{
+			/* a cancel that raced with a normal return: PG handles it */
 			g_isolate->CancelTerminateExecution();
+			g_cancel_requested = 0;
+			forget_cancel_error();
+		}
 	}
 	raise_outcome(out);
 }
