@@ -9,10 +9,11 @@
  * share none never wait for each other.
  */
 import {
-  conflictKeys,
-  detectConflicts,
+  detectPrepared,
   normalizeFeatureName,
+  type PreparedIntent,
   parseScript,
+  prepareIntent,
 } from '../detector/index.js';
 import type { ConflictReport, IntentInput, ParseResult } from '../detector/types.js';
 import { branchName, branchSlug } from './branch.js';
@@ -160,18 +161,18 @@ export const CANDIDATES_SQL = `SELECT id, agent_id, feature_name, schema_changes
       ORDER BY created_at, id`;
 
 /** Conflicts between the intent and every candidate, from the newcomer's point of view. */
-function findConflicts(db: Plv8, intent: IntentInput, keys: string[]): FoundConflict[] {
-  const candidates = rows<Candidate>(db, CANDIDATES_SQL, [keys, intent.agent_id]);
+function findConflicts(db: Plv8, mine: PreparedIntent): FoundConflict[] {
+  const candidates = rows<Candidate>(db, CANDIDATES_SQL, [mine.keys, mine.intent.agent_id]);
   const found: FoundConflict[] = [];
   for (const other of candidates) {
-    const reports = detectConflicts(intent, {
+    const theirs = prepareIntent({
       id: other.id,
       agent_id: other.agent_id,
       feature_name: other.feature_name,
       schema_changes: other.schema_changes,
       tables_affected: other.tables_affected,
     });
-    for (const r of reports) found.push({ ...r, other });
+    for (const r of detectPrepared(mine, theirs)) found.push({ ...r, other });
   }
   return found;
 }
@@ -251,27 +252,19 @@ function conflictView(c: FoundConflict, newId: string | null) {
 // ---------------------------------------------------------------------------
 // the API
 
-interface Validated {
-  intent: IntentInput & { tables_affected: string[] };
-  parsed: ParseResult;
-  keys: string[];
-}
-
 function validateIntent(
   agentId: unknown,
   featureName: unknown,
   schemaChanges: unknown,
   tables: unknown,
-): Validated {
+): PreparedIntent {
   const intent = {
     agent_id: v.requiredText('agent_id', agentId),
     feature_name: v.requiredText('feature_name', featureName),
     schema_changes: v.requiredText('schema_changes', schemaChanges, v.LIMITS.schemaChanges),
     tables_affected: v.tablesAffected(tables),
   };
-  const parsed = parseChanges(intent.schema_changes);
-  const keys = conflictKeys(intent, parsed);
-  return { intent, parsed, keys };
+  return prepareIntent(intent, parseChanges(intent.schema_changes));
 }
 
 export function register(
@@ -284,12 +277,8 @@ export function register(
   riskArg: unknown,
   metadataArg: unknown,
 ) {
-  const { intent, parsed, keys } = validateIntent(
-    agentIdArg,
-    featureNameArg,
-    schemaChangesArg,
-    tablesArg,
-  );
+  const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
+  const { intent, parsed, keys } = mine;
   const duration = v.estimatedDuration(durationArg);
   const risk = v.riskLevel(riskArg);
   const meta = v.metadata(metadataArg);
@@ -297,7 +286,7 @@ export function register(
   requireReadCommitted(db);
 
   lockKeys(db, keys);
-  const conflicts = findConflicts(db, intent, keys);
+  const conflicts = findConflicts(db, mine);
 
   // Branch: a counter per exact slug, then a lock on the candidate name so a
   // slug like "user_001" and the second use of "user" can never both take it.
@@ -401,13 +390,9 @@ export function check(
   schemaChangesArg: unknown,
   tablesArg: unknown,
 ) {
-  const { intent, parsed, keys } = validateIntent(
-    agentIdArg,
-    featureNameArg,
-    schemaChangesArg,
-    tablesArg,
-  );
-  const conflicts = findConflicts(db, intent, keys);
+  const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
+  const { intent, parsed } = mine;
+  const conflicts = findConflicts(db, mine);
   return {
     conflicts_detected: conflicts.length,
     conflicts: conflicts.map((c) => conflictView(c, null)),

@@ -13,7 +13,6 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-export const TEMPLATE = 'pggit_template';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,17 +39,23 @@ async function serverUrl(): Promise<{ url: string; stop?: () => Promise<void> }>
   return { url };
 }
 
+async function admin(adminUrl: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
 export default async function setup(project: TestProject) {
   const { url, stop } = await serverUrl();
   const adminUrl = withDatabase(url, 'postgres');
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
-  } finally {
-    await admin.end();
-  }
+  // One template per run, so two runs on one cluster never drop each other's.
+  const TEMPLATE = `pggit_template_${process.pid}`;
+  await admin(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+  await admin(adminUrl, `CREATE DATABASE ${TEMPLATE}`);
   execFileSync('npx', ['--no-install', 'graphile-migrate', 'migrate', '--forceActions'], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: withDatabase(url, TEMPLATE) },
@@ -59,6 +64,7 @@ export default async function setup(project: TestProject) {
   project.provide('pggitAdminUrl', adminUrl);
   project.provide('pggitTemplate', TEMPLATE);
   return async () => {
+    await admin(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`).catch(() => {});
     await stop?.();
   };
 }
