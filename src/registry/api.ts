@@ -15,7 +15,7 @@ import {
   parseScript,
   prepareIntent,
 } from '../detector/index.js';
-import type { ConflictReport, IntentInput, ParseResult } from '../detector/types.js';
+import type { ConflictReport, ParseResult } from '../detector/types.js';
 import { branchName, branchSlug } from './branch.js';
 import { invalidArgument, notFound, PggitError, SqlState } from './errors.js';
 import { ACTIVE_STATUS_SQL, type Status } from './lifecycle.js';

@@ -309,7 +309,8 @@ describe('open conflicts in the views', () => {
     const open = () =>
       db.query('SELECT open_conflicts FROM pggit_intents WHERE id = $1', [b.intent.id]);
     expect((await open()).rows).toEqual([{ open_conflicts: 1 }]);
-    for (const step of ['in_progress', 'completed', 'merged']) await mark(db.pool, step, a.intent.id);
+    for (const step of ['in_progress', 'completed', 'merged'])
+      await mark(db.pool, step, a.intent.id);
     expect((await open()).rows).toEqual([{ open_conflicts: 0 }]);
     const listed = await db.query('SELECT 1 FROM pggit_open_conflicts WHERE intent_a = $1', [
       b.intent.id,
