@@ -207,6 +207,16 @@ function decodeEString(body: string): string {
 
 /** Tokenizes `sql`. Never throws; O(n). */
 export function tokenize(sql: string): Token[] {
+  return lex(sql, true);
+}
+
+/**
+ * The scanner. With `trivia` false, whitespace, comments and meta-commands are
+ * scanned but not returned (except an unterminated comment, so that callers can
+ * warn about it): the parser does not need them, and not allocating them halves
+ * the work on large scripts.
+ */
+export function lex(sql: string, trivia: boolean): Token[] {
   const out: Token[] = [];
   const n = sql.length;
   let i = 0;
@@ -217,11 +227,20 @@ export function tokenize(sql: string): Token[] {
     end: number,
     value?: string,
     unterminated?: boolean,
+    text?: string,
   ) => {
-    const t: Token = { type, text: sql.slice(start, end), start, end };
-    if (value !== undefined) t.value = value;
-    if (unterminated) t.unterminated = true;
-    out.push(t);
+    if (!trivia && !unterminated && (type === 'space' || type === 'comment' || type === 'meta')) {
+      return;
+    }
+    // one shape for every token (fields may be undefined) keeps property access monomorphic
+    out.push({
+      type,
+      text: text ?? sql.slice(start, end),
+      start,
+      end,
+      value,
+      unterminated: unterminated === true ? true : undefined,
+    });
   };
   /** Scans a '...' body starting after the opening quote; returns [end, terminated]. */
   const scanQuoted = (from: number, quote: number, backslash: boolean): [number, boolean] => {
@@ -348,7 +367,8 @@ export function tokenize(sql: string): Token[] {
     if (isIdentStart(c)) {
       let j = i + 1;
       while (j < n && isIdentCont(sql.charCodeAt(j))) j++;
-      push('ident', i, j, truncateIdent(foldIdent(sql.slice(i, j))));
+      const raw = sql.slice(i, j);
+      push('ident', i, j, truncateIdent(foldIdent(raw)), undefined, raw);
       i = j;
       continue;
     }
@@ -464,12 +484,11 @@ function applyUescape(tokens: Token[]): void {
     let j = i + 1;
     while (j < tokens.length && isTrivia(tokens[j] as Token)) j++;
     const kw = tokens[j];
-    if (!kw || kw.type !== 'ident' || kw.value !== 'uescape') continue;
+    if (kw?.type !== 'ident' || kw.value !== 'uescape') continue;
     j++;
     while (j < tokens.length && isTrivia(tokens[j] as Token)) j++;
     const esc = tokens[j];
-    if (!esc || esc.type !== 'string' || esc.value === undefined || esc.value.length !== 1)
-      continue;
+    if (esc?.type !== 'string' || esc.value === undefined || esc.value.length !== 1) continue;
     const q = t.text.charCodeAt(2);
     const raw = t.text.slice(3, t.unterminated ? t.text.length : t.text.length - 1);
     const unq = q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"');

@@ -71,16 +71,11 @@ export function qualify(...parts: (string | null | undefined)[]): string {
 
 /** ASCII-only lower-casing, like PostgreSQL's downcase_identifier for unquoted identifiers. */
 export function foldIdent(raw: string): string {
-  let out = '';
-  let changed = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c >= 65 && c <= 90) {
-      changed = true;
-      out += String.fromCharCode(c + 32);
-    } else out += raw[i];
+    if (c >= 65 && c <= 90) return raw.replace(/[A-Z]+/g, (m) => m.toLowerCase());
   }
-  return changed ? out : raw;
+  return raw;
 }
 
 /** UTF-8 length of one UTF-16 code unit sequence position; lone surrogates count as 3 (U+FFFD). */

@@ -6,7 +6,7 @@
  * BEGIN ATOMIC blocks) are never scanned as DDL.
  */
 import { Cursor } from './cursor.js';
-import { splitTokens, type Token, tokenize } from './lexer.js';
+import { lex, splitTokens, type Token } from './lexer.js';
 import {
   normalizeQuotedTypeName,
   normalizeTypeName,
@@ -267,7 +267,8 @@ const FROM_END = new Set([
 
 function startsQuery(c: Cursor, at: number): boolean {
   let i = at;
-  while (i < c.end) {
+  // bounded look-ahead over `((((`: keeps adversarial nesting linear
+  while (i < c.end && i < at + 64) {
     const t = c.toks[i] as Token;
     if (t.type === 'punct' && t.text === '(') {
       i++;
@@ -1509,7 +1510,7 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
   };
   for (const script of scripts) {
     const text = typeof script === 'string' ? script : String(script);
-    const tokens = tokenize(text);
+    const tokens = lex(text, false);
     for (const t of tokens) {
       if (t.unterminated) {
         const what =
