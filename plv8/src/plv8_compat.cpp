@@ -1714,10 +1714,12 @@ capture_js_error(Isolate *iso, Local<Context> ctx, TryCatch &tc, Outcome *out)
 
 		if (message->GetSourceLine(ctx).ToLocal(&srcline))
 			src = safe_cstr(iso, ctx, srcline);
-		char	   *c = psprintf("%s() LINE %d: %s", script ? script : "?", line,
-								 src ? src : "?");
+		if (script && line > 0 && strcmp(script, "undefined") != 0)
+		{
+			char	   *c = psprintf("%s() LINE %d: %s", script, line, src ? src : "?");
 
-		out->context = out->context ? psprintf("%s\n%s", out->context, c) : c;
+			out->context = out->context ? psprintf("%s\n%s", out->context, c) : c;
+		}
 	}
 }
 
