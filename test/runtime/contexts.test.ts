@@ -56,7 +56,9 @@ describe('contexts', () => {
     const c2 = await db.pool.connect();
     try {
       await c1.query("SELECT rt_ctx_set('in c1')");
-      expect(await val(c1, 'SELECT pg_backend_pid()')).not.toBe(await val(c2, 'SELECT pg_backend_pid()'));
+      expect(await val(c1, 'SELECT pg_backend_pid()')).not.toBe(
+        await val(c2, 'SELECT pg_backend_pid()'),
+      );
       expect(await val(c2, 'SELECT rt_ctx_get()')).not.toBe('in c1');
     } finally {
       c1.release();
@@ -94,7 +96,9 @@ describe('contexts', () => {
     try {
       await c.query('CREATE FUNCTION rt_ctx_v() RETURNS int LANGUAGE plv8 AS $$ return 1; $$');
       expect(await val(c, 'SELECT rt_ctx_v()')).toBe(1);
-      await c.query('CREATE OR REPLACE FUNCTION rt_ctx_v() RETURNS int LANGUAGE plv8 AS $$ return 2; $$');
+      await c.query(
+        'CREATE OR REPLACE FUNCTION rt_ctx_v() RETURNS int LANGUAGE plv8 AS $$ return 2; $$',
+      );
       expect(await val(c, 'SELECT rt_ctx_v()')).toBe(2);
     } finally {
       c.release();

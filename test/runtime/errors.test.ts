@@ -27,7 +27,9 @@ async function one<T = unknown>(sql: string, params: unknown[] = []): Promise<T>
 let seq = 0;
 async function fn(body: string, returns = 'text'): Promise<string> {
   const name = `rt_err_${++seq}`;
-  await db.query(`CREATE FUNCTION ${name}() RETURNS ${returns} LANGUAGE plv8 AS $body$ ${body} $body$`);
+  await db.query(
+    `CREATE FUNCTION ${name}() RETURNS ${returns} LANGUAGE plv8 AS $body$ ${body} $body$`,
+  );
   return name;
 }
 
@@ -157,8 +159,8 @@ describe('an SQL error inside plv8.execute', () => {
     const c = await db.pool.connect();
     try {
       await c.query('BEGIN');
-      expect((await c.query(`SELECT ${f}() AS n`)).rows[0].n).toBe(1);
-      expect((await c.query('SELECT count(*)::int AS n FROM rt_err_after')).rows[0].n).toBe(1);
+      expect((await c.query(`SELECT ${f}() AS n`)).rows[0]!.n).toBe(1);
+      expect((await c.query('SELECT count(*)::int AS n FROM rt_err_after')).rows[0]!.n).toBe(1);
       await c.query('COMMIT');
     } finally {
       c.release();

@@ -35,7 +35,9 @@ async function fn(body: string, returns = 'jsonb', attrs = ''): Promise<string> 
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const r = await db.query("SELECT extname FROM pg_extension WHERE extname IN ('plv8', 'plv8_compat')");
+  const r = await db.query(
+    "SELECT extname FROM pg_extension WHERE extname IN ('plv8', 'plv8_compat')",
+  );
   compat = r.rows[0]?.extname === 'plv8_compat';
   await db.query('CREATE TABLE rt_ex_t (id int PRIMARY KEY, name text, tags text[], doc jsonb)');
 });
@@ -142,7 +144,11 @@ describe('plv8.execute', () => {
 
   it('respects volatility: STABLE functions run statements read-only (plv8_compat)', async (ctx) => {
     if (!compat) ctx.skip();
-    const f = await fn("return plv8.execute('INSERT INTO rt_ex_t (id) VALUES (40)')", 'int', 'STABLE');
+    const f = await fn(
+      "return plv8.execute('INSERT INTO rt_ex_t (id) VALUES (40)')",
+      'int',
+      'STABLE',
+    );
     const e = await sqlError(`SELECT ${f}()`);
     expect(e.code).toBe('0A000');
     const g = await fn("return plv8.execute('SELECT 5 AS v')[0].v", 'int', 'IMMUTABLE');
@@ -172,7 +178,7 @@ describe('plv8.elog', () => {
       const notices: { severity?: string; message?: string }[] = [];
       c.on('notice', (n) => notices.push({ severity: n.severity, message: n.message }));
       const r = await c.query(`SELECT ${f}() AS ok`);
-      expect(r.rows[0].ok).toBe(true);
+      expect(r.rows[0]!.ok).toBe(true);
       expect(notices).toEqual([
         { severity: 'NOTICE', message: 'n 1 true' },
         { severity: 'WARNING', message: 'w' },

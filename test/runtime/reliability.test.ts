@@ -22,7 +22,7 @@ async function connect(): Promise<pg.Client> {
 }
 
 async function pidOf(c: pg.Client): Promise<number> {
-  return (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  return (await c.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 }
 
 /** Waits until backend `pid` is running `fragment`. */
@@ -40,7 +40,9 @@ async function waitRunning(pid: number, fragment: string): Promise<void> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const r = await db.query("SELECT extname FROM pg_extension WHERE extname IN ('plv8', 'plv8_compat')");
+  const r = await db.query(
+    "SELECT extname FROM pg_extension WHERE extname IN ('plv8', 'plv8_compat')",
+  );
   compat = r.rows[0]?.extname === 'plv8_compat';
   await db.query(`
     CREATE FUNCTION rt_rel_loop() RETURNS int LANGUAGE plv8 AS $$ while (true) {} $$;
@@ -72,12 +74,12 @@ describe('stopping running JavaScript', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     await c.query('RESET statement_timeout');
     expect(await pidOf(c)).toBe(pid);
-    expect((await c.query('SELECT rt_rel_ok(1) AS v')).rows[0].v).toBe(2);
+    expect((await c.query('SELECT rt_rel_ok(1) AS v')).rows[0]!.v).toBe(2);
     // and again: the isolate is reusable after a termination
     await c.query('SET statement_timeout = 100');
     await expect(c.query('SELECT rt_rel_loop()')).rejects.toMatchObject({ code: '57014' });
     await c.query('RESET statement_timeout');
-    expect((await c.query('SELECT rt_rel_ok(2) AS v')).rows[0].v).toBe(3);
+    expect((await c.query('SELECT rt_rel_ok(2) AS v')).rows[0]!.v).toBe(3);
   });
 
   it('statement_timeout also stops JS that swallows the errors of plv8.execute', async (ctx) => {
@@ -88,7 +90,7 @@ describe('stopping running JavaScript', () => {
       code: '57014',
     });
     await c.query('RESET statement_timeout');
-    expect((await c.query('SELECT rt_rel_ok(5) AS v')).rows[0].v).toBe(6);
+    expect((await c.query('SELECT rt_rel_ok(5) AS v')).rows[0]!.v).toBe(6);
   });
 
   it('pg_cancel_backend from another connection stops it; the connection keeps working', async (ctx) => {
@@ -102,11 +104,11 @@ describe('stopping running JavaScript', () => {
     );
     await waitRunning(pid, 'rt_rel_loop');
     const r = await db.query('SELECT pg_cancel_backend($1) AS ok', [pid]);
-    expect(r.rows[0].ok).toBe(true);
+    expect(r.rows[0]!.ok).toBe(true);
     const err = await outcome;
     expect(err?.code).toBe('57014');
     expect(await pidOf(c)).toBe(pid);
-    expect((await c.query('SELECT rt_rel_ok(10) AS v')).rows[0].v).toBe(11);
+    expect((await c.query('SELECT rt_rel_ok(10) AS v')).rows[0]!.v).toBe(11);
   });
 
   it('pg_terminate_backend from another connection ends that backend only', async (ctx) => {
@@ -121,14 +123,16 @@ describe('stopping running JavaScript', () => {
     );
     await waitRunning(pid, 'rt_rel_loop');
     const r = await db.query('SELECT pg_terminate_backend($1, 5000) AS ok', [pid]);
-    expect(r.rows[0].ok).toBe(true);
+    expect(r.rows[0]!.ok).toBe(true);
     const err = await outcome;
     expect(err).toBeInstanceOf(Error);
     // the backend is gone, the server did not restart: the bystander's session survives
-    const gone = await db.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid]);
-    expect(gone.rows[0].n).toBe(0);
+    const gone = await db.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [
+      pid,
+    ]);
+    expect(gone.rows[0]!.n).toBe(0);
     expect(await pidOf(bystander)).toBe(bystanderPid);
-    expect((await bystander.query('SELECT rt_rel_ok(20) AS v')).rows[0].v).toBe(21);
+    expect((await bystander.query('SELECT rt_rel_ok(20) AS v')).rows[0]!.v).toBe(21);
   });
 });
 
@@ -141,10 +145,10 @@ describe('JS heap exhaustion', () => {
     const pid = await pidOf(c);
     await expect(c.query('SELECT rt_rel_oom()')).rejects.toMatchObject({ code: '53200' });
     expect(await pidOf(c)).toBe(pid);
-    expect((await c.query('SELECT rt_rel_ok(30) AS v')).rows[0].v).toBe(31);
+    expect((await c.query('SELECT rt_rel_ok(30) AS v')).rows[0]!.v).toBe(31);
     // memory held by a global is released too (the isolate is recreated)
     await expect(c.query('SELECT rt_rel_oom_global()')).rejects.toMatchObject({ code: '53200' });
-    expect((await c.query('SELECT rt_rel_ok(40) AS v')).rows[0].v).toBe(41);
+    expect((await c.query('SELECT rt_rel_ok(40) AS v')).rows[0]!.v).toBe(41);
     expect(await pidOf(bystander)).toBe(bystanderPid);
   });
 
@@ -155,6 +159,6 @@ describe('JS heap exhaustion', () => {
     await expect(c.query('SELECT rt_rel_oom()')).rejects.toMatchObject({ code: '53200' });
     await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
     await c.query('ROLLBACK');
-    expect((await c.query('SELECT rt_rel_ok(50) AS v')).rows[0].v).toBe(51);
+    expect((await c.query('SELECT rt_rel_ok(50) AS v')).rows[0]!.v).toBe(51);
   });
 });

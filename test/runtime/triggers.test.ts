@@ -129,7 +129,9 @@ describe('trigger results', () => {
   it('returning null in a BEFORE row trigger skips the row', async () => {
     const r = await db.query("INSERT INTO rt_tg_r (id, name) VALUES (-1, 'skipped'), (3, 'kept')");
     expect(r.rowCount).toBe(1);
-    expect((await rows('SELECT id FROM rt_tg_r WHERE id IN (-1, 3)')).map((x) => x.id)).toEqual([3]);
+    expect((await rows('SELECT id FROM rt_tg_r WHERE id IN (-1, 3)')).map((x) => x.id)).toEqual([
+      3,
+    ]);
     const u = await db.query('UPDATE rt_tg_r SET id = -5 WHERE id = 3');
     expect(u.rowCount).toBe(0);
   });

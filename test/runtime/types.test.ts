@@ -13,18 +13,20 @@ async function one<T = unknown>(sql: string, params: unknown[] = []): Promise<T>
   return Object.values(r.rows[0] ?? {})[0] as T;
 }
 
-async function sqlError(sql: string, params: unknown[] = []): Promise<Error & Record<string, any>> {
+async function sqlError(sql: string, params: unknown[] = []): Promise<Error & { code?: string }> {
   try {
     await db.query(sql, params);
   } catch (e) {
-    return e as Error & Record<string, any>;
+    return e as Error & { code?: string };
   }
   throw new Error(`expected an error from: ${sql}`);
 }
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const r = await db.query("SELECT extname FROM pg_extension WHERE extname IN ('plv8', 'plv8_compat')");
+  const r = await db.query(
+    "SELECT extname FROM pg_extension WHERE extname IN ('plv8', 'plv8_compat')",
+  );
   compat = r.rows[0]?.extname === 'plv8_compat';
 });
 afterAll(async () => {
@@ -190,9 +192,9 @@ describe('results', () => {
     await db.query(
       'CREATE FUNCTION rt_r_ts() RETURNS timestamptz LANGUAGE plv8 AS $$ return new Date(Date.UTC(2021, 0, 2, 3, 4, 5, 678)); $$',
     );
-    expect(await one(`SELECT to_char(rt_r_ts() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`)).toBe(
-      '2021-01-02 03:04:05.678',
-    );
+    expect(
+      await one(`SELECT to_char(rt_r_ts() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`),
+    ).toBe('2021-01-02 03:04:05.678');
   });
 
   it('null and undefined return SQL NULL; void functions return nothing', async () => {
@@ -246,7 +248,9 @@ describe('results', () => {
   });
 
   it('a syntax error is reported when the function is created (validator) or called', async () => {
-    const e = await sqlError('CREATE FUNCTION rt_syntax() RETURNS int LANGUAGE plv8 AS $$ return ( $$');
+    const e = await sqlError(
+      'CREATE FUNCTION rt_syntax() RETURNS int LANGUAGE plv8 AS $$ return ( $$',
+    );
     expect(e.message).toMatch(/SyntaxError/);
   });
 });
