@@ -1,0 +1,60 @@
+/**
+ * plv8/install.sh (plv8/README.md): quick and silent on stdout when the
+ * installed build is current, and never builds next to a real PLV8.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const script = join(root, 'plv8/install.sh');
+const temps: string[] = [];
+
+afterAll(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+function run(env: Record<string, string> = {}) {
+  return spawnSync('bash', [script], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 300_000,
+  });
+}
+
+describe('plv8/install.sh', () => {
+  it('a second run only checks the stamp: exit 0, nothing on stdout, progress on stderr', () => {
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    const started = Date.now();
+    const second = run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toMatch(/plv8\/install\.sh: (plv8_compat up to date|real plv8 found)/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('skips everything when a real plv8.control is installed', () => {
+    const fake = mkdtempSync(join(tmpdir(), 'plv8-fake-pg-'));
+    temps.push(fake);
+    mkdirSync(join(fake, 'bin'));
+    mkdirSync(join(fake, 'share/extension'), { recursive: true });
+    mkdirSync(join(fake, 'lib'));
+    writeFileSync(join(fake, 'share/extension/plv8.control'), "default_version = '3.1.10'\n");
+    writeFileSync(
+      join(fake, 'bin/pg_config'),
+      `#!/bin/sh\ncase "$1" in --sharedir) echo "${fake}/share";; --pkglibdir) echo "${fake}/lib";; *) exit 1;; esac\n`,
+    );
+    writeFileSync(join(fake, 'bin/postgres'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(fake, 'bin/pg_config'), 0o755);
+    chmodSync(join(fake, 'bin/postgres'), 0o755);
+    const r = run({ PG_CONFIG: join(fake, 'bin/pg_config') });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('real plv8 found');
+    expect(r.stderr).not.toContain('building');
+  });
+});
