@@ -1,0 +1,385 @@
+/**
+ * The DDL object model, statement by statement.
+ */
+import { describe, expect, it } from 'vitest';
+import { type DbObject, parseScript, qualify, quoteIdent } from '../../src/detector/index.js';
+
+const objs = (sql: string, defaultSchema?: string) =>
+  parseScript(sql, defaultSchema ? { defaultSchema } : undefined).objects.map(
+    (o: DbObject) =>
+      `${o.kind} ${o.action} ${o.qualified}${o.signature !== undefined ? `(${o.signature})` : ''}`,
+  );
+
+describe('names', () => {
+  it('quote_ident rules', () => {
+    expect(quoteIdent('users')).toBe('users');
+    expect(quoteIdent('Users')).toBe('"Users"');
+    expect(quoteIdent('user')).toBe('"user"');
+    expect(quoteIdent('name')).toBe('name');
+    expect(quoteIdent('a"b')).toBe('"a""b"');
+    expect(quoteIdent('2fa')).toBe('"2fa"');
+    expect(qualify('public', 'Users', 'email')).toBe('public."Users".email');
+    expect(qualify(null, 'x')).toBe('x');
+  });
+
+  it('unquoted names fold, quoted names do not, long names truncate to 63 bytes', () => {
+    expect(objs('CREATE TABLE App.USERS (Id int)')).toEqual([
+      'table create app.users',
+      'column create app.users.id',
+    ]);
+    expect(objs('CREATE TABLE "App"."USERS" ("Id" int)')).toEqual([
+      'table create "App"."USERS"',
+      'column create "App"."USERS"."Id"',
+    ]);
+    const long = 'x'.repeat(70);
+    expect(parseScript(`DROP TABLE ${long}`).objects[0]?.name).toBe('x'.repeat(63));
+  });
+
+  it('default schema: option, then SET search_path', () => {
+    expect(objs('DROP TABLE t', 'app')).toEqual(['table drop app.t']);
+    expect(
+      objs(
+        "SET search_path TO billing, public; DROP TABLE t; SET search_path = '$user', public; DROP TABLE u",
+      ),
+    ).toEqual(['table drop billing.t', 'table drop public.u']);
+  });
+});
+
+describe('tables and columns', () => {
+  it('CREATE TABLE forms', () => {
+    expect(objs('CREATE TEMP TABLE t (a int)')).toEqual([
+      'table create pg_temp.t',
+      'column create pg_temp.t.a',
+    ]);
+    expect(objs('CREATE UNLOGGED TABLE IF NOT EXISTS t (a int)')).toEqual([
+      'table create public.t',
+      'column create public.t.a',
+    ]);
+    expect(objs("CREATE TABLE p1 PARTITION OF p FOR VALUES IN ('x')")).toEqual([
+      'table reference public.p',
+      'table create public.p1',
+    ]);
+    expect(objs('CREATE TABLE t AS SELECT * FROM a JOIN b ON a.id = b.id')).toEqual([
+      'table reference public.a',
+      'table reference public.b',
+      'table create public.t',
+    ]);
+    expect(objs('CREATE TABLE t (LIKE s INCLUDING ALL) ')).toEqual([
+      'table reference public.s',
+      'table create public.t',
+    ]);
+  });
+
+  it('constraints: named and unnamed, inline and table-level; FKs reference the target table and columns', () => {
+    const o = parseScript(
+      'CREATE TABLE t (id int PRIMARY KEY, email text UNIQUE, org int REFERENCES orgs (id), age int CHECK (age > 0), CONSTRAINT t_org_fk FOREIGN KEY (org) REFERENCES orgs (id), UNIQUE (email, org), EXCLUDE USING gist (id WITH =))',
+    ).objects;
+    expect(
+      o.filter((x) => x.kind === 'constraint').map((x) => [x.name, x.implicitName ?? false]),
+    ).toEqual([
+      ['t_age_check', true],
+      ['t_email_key', true],
+      ['t_email_org_key', true],
+      ['t_excl', true],
+      ['t_org_fk', false],
+      ['t_org_fkey', true],
+      ['t_pkey', true],
+    ]);
+    expect(
+      o.filter((x) => x.action === 'reference').map((x) => `${x.kind} ${x.qualified}`),
+    ).toEqual([
+      'table public.orgs',
+      'column public.orgs.id',
+      'column public.t.email',
+      'column public.t.org',
+    ]);
+  });
+
+  it('ALTER TABLE: every action of a comma-separated list', () => {
+    expect(
+      objs(
+        'ALTER TABLE IF EXISTS ONLY t ADD COLUMN IF NOT EXISTS a int, ADD b text, DROP COLUMN IF EXISTS c CASCADE, DROP d, ' +
+          'ALTER COLUMN e SET DATA TYPE bigint, ALTER f TYPE text USING f::text, ALTER g SET DEFAULT 0, ALTER h DROP DEFAULT, ' +
+          'ALTER i SET NOT NULL, ALTER j DROP NOT NULL, ADD CONSTRAINT k CHECK (a > 0) NOT VALID, DROP CONSTRAINT IF EXISTS l, ' +
+          'VALIDATE CONSTRAINT m, ENABLE TRIGGER n, OWNER TO x',
+      ),
+    ).toEqual([
+      'table alter public.t',
+      'column create public.t.a',
+      'column create public.t.b',
+      'column drop public.t.c',
+      'column drop public.t.d',
+      'column alter public.t.e',
+      'column alter public.t.f',
+      'column alter public.t.g',
+      'column alter public.t.h',
+      'column alter public.t.i',
+      'column alter public.t.j',
+      'constraint create public.t.k',
+      'constraint drop public.t.l',
+      'constraint alter public.t.m',
+      'trigger alter public.t.n',
+    ]);
+  });
+
+  it('renames record the old and the new name', () => {
+    const r = parseScript('ALTER TABLE t RENAME COLUMN a TO b').objects;
+    expect(r.map((o) => [o.kind, o.action, o.qualified, o.newName, o.renamedFrom])).toEqual([
+      ['table', 'alter', 'public.t', undefined, undefined],
+      ['column', 'rename', 'public.t.a', 'b', undefined],
+      ['column', 'rename', 'public.t.b', undefined, 'public.t.a'],
+    ]);
+    expect(objs('ALTER TABLE t RENAME TO u')).toEqual([
+      'table rename public.t',
+      'table rename public.u',
+    ]);
+    expect(objs('ALTER TABLE t RENAME CONSTRAINT a TO b')).toEqual([
+      'table alter public.t',
+      'constraint rename public.t.a',
+      'constraint rename public.t.b',
+    ]);
+    expect(objs('ALTER TABLE t SET SCHEMA app')).toEqual([
+      'table rename app.t',
+      'table rename public.t',
+    ]);
+    expect(objs('ALTER INDEX i RENAME TO j')).toEqual([
+      'index rename public.i',
+      'index rename public.j',
+    ]);
+    expect(objs('ALTER VIEW v RENAME TO w')).toEqual([
+      'view rename public.v',
+      'view rename public.w',
+    ]);
+    expect(objs('ALTER SEQUENCE s RENAME TO s2')).toEqual([
+      'sequence rename public.s',
+      'sequence rename public.s2',
+    ]);
+    expect(objs('ALTER TYPE ty RENAME TO ty2')).toEqual([
+      'type rename public.ty',
+      'type rename public.ty2',
+    ]);
+    expect(objs('ALTER FUNCTION f(int) RENAME TO g')).toEqual([
+      'function rename public.f(integer)',
+      'function rename public.g(integer)',
+    ]);
+    expect(objs('ALTER SCHEMA a RENAME TO b')).toEqual(['schema rename a', 'schema rename b']);
+    expect(objs('ALTER TRIGGER tr ON t RENAME TO tr2')).toEqual([
+      'trigger rename public.t.tr',
+      'trigger rename public.t.tr2',
+    ]);
+    expect(objs('ALTER POLICY p ON t RENAME TO p2')).toEqual([
+      'policy rename public.t.p',
+      'policy rename public.t.p2',
+    ]);
+  });
+});
+
+describe('indexes', () => {
+  it('named, unnamed, UNIQUE, CONCURRENTLY, IF NOT EXISTS, ON ONLY, USING; normalised keys', () => {
+    const r = parseScript(
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix ON ONLY app.t USING btree (lower(Email), "Name" DESC, id ASC) WHERE deleted_at IS NULL',
+    ).objects.find((o) => o.kind === 'index');
+    expect(r).toMatchObject({
+      qualified: 'app.ix',
+      table: 'app.t',
+      columns: ['lower(email)', '"Name" desc', 'id'],
+    });
+    expect(
+      parseScript('CREATE INDEX ON orders (created_at, lower(x))').objects.find(
+        (o) => o.kind === 'index',
+      ),
+    ).toMatchObject({
+      qualified: 'public.orders_created_at_lower_idx',
+      implicitName: true,
+    });
+    expect(objs('DROP INDEX CONCURRENTLY IF EXISTS a; DROP INDEX b, app.c CASCADE')).toEqual([
+      'index drop app.c',
+      'index drop public.a',
+      'index drop public.b',
+    ]);
+  });
+});
+
+describe('functions', () => {
+  it('signatures drop names, modes (OUT args entirely) and defaults, and use canonical type names', () => {
+    expect(
+      objs(
+        'CREATE OR REPLACE FUNCTION app.f(IN a int4, OUT b text, c varchar(10) DEFAULT \'x\', VARIADIC d int[], e double precision = 1, timestamptz, bool, int8, int2, float8, "char", public.mood) RETURNS record LANGUAGE sql AS $$ DROP TABLE users $$',
+      ),
+    ).toEqual([
+      'function create app.f(integer,character varying,integer[],double precision,timestamp with time zone,boolean,bigint,smallint,double precision,"char",mood)',
+    ]);
+  });
+
+  it('bodies are never scanned, whatever their quoting', () => {
+    for (const body of [
+      "'DROP TABLE users; CREATE TABLE x (id int)'",
+      '$$ ALTER TABLE users ADD c int; $$',
+      '$f$ DROP TABLE users $f$',
+    ]) {
+      const r = parseScript(
+        `CREATE FUNCTION f() RETURNS void LANGUAGE sql AS ${body}; DROP TABLE t`,
+      );
+      expect(r.objects.map((o) => o.qualified)).toEqual(['public.f', 'public.t']);
+    }
+    const atomic = parseScript(
+      'CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC DROP TABLE users; SELECT CASE WHEN true THEN 1 END; END; DROP TABLE t',
+    );
+    expect(atomic.statements.map((s) => s.kind)).toEqual(['CREATE PROCEDURE', 'DROP TABLE']);
+  });
+
+  it('procedures and aggregates are functions; ALTER and DROP lists', () => {
+    expect(objs('CREATE AGGREGATE agg(int) (SFUNC = int4pl, STYPE = int)')).toEqual([
+      'function create public.agg(integer)',
+    ]);
+    expect(objs('CREATE AGGREGATE old (BASETYPE = int, SFUNC = int4pl, STYPE = int)')).toEqual([
+      'function create public.old',
+    ]);
+    expect(objs('DROP FUNCTION IF EXISTS f(a int, text), g CASCADE; DROP PROCEDURE p()')).toEqual([
+      'function drop public.f(integer,text)',
+      'function drop public.g',
+      'function drop public.p()',
+    ]);
+    expect(objs('ALTER FUNCTION f(int) SECURITY DEFINER')).toEqual([
+      'function alter public.f(integer)',
+    ]);
+  });
+});
+
+describe('views, triggers, types, sequences, policies, extensions, schemas', () => {
+  it('views reference the relations their query reads (CTE names excluded)', () => {
+    expect(
+      objs(
+        'CREATE OR REPLACE VIEW app.v AS WITH recent AS (SELECT * FROM orders) SELECT u.id, (SELECT count(*) FROM items i WHERE i.uid = u.id) FROM users u LEFT JOIN recent r ON r.uid = u.id, LATERAL unnest(u.tags) t WHERE EXISTS (SELECT 1 FROM bans b) AND extract(year FROM now()) > 0',
+      ),
+    ).toEqual([
+      'view create app.v',
+      'table reference public.bans',
+      'table reference public.items',
+      'table reference public.orders',
+      'table reference public.users',
+    ]);
+    expect(
+      objs('CREATE MATERIALIZED VIEW IF NOT EXISTS mv AS SELECT * FROM a WITH NO DATA'),
+    ).toEqual(['table reference public.a', 'materialized_view create public.mv']);
+  });
+
+  it('triggers: the trigger on its table, its function as a reference', () => {
+    expect(
+      objs(
+        'CREATE OR REPLACE TRIGGER tr BEFORE UPDATE OF a, b ON app.t FOR EACH ROW WHEN (OLD.a IS DISTINCT FROM NEW.a) EXECUTE PROCEDURE util.touch()',
+      ),
+    ).toEqual(['trigger create app.t.tr', 'function reference util.touch()']);
+    expect(objs('DROP TRIGGER IF EXISTS tr ON t CASCADE')).toEqual(['trigger drop public.t.tr']);
+  });
+
+  it('types, enums and domains', () => {
+    expect(
+      objs(
+        "CREATE TYPE mood AS ENUM ('a'); ALTER TYPE mood ADD VALUE IF NOT EXISTS 'b' BEFORE 'a'; ALTER TYPE mood RENAME VALUE 'a' TO 'z'",
+      ),
+    ).toEqual(['type alter public.mood', 'type create public.mood']);
+    expect(
+      objs('CREATE DOMAIN email AS text CHECK (VALUE ~ $$@$$); DROP DOMAIN IF EXISTS email2'),
+    ).toEqual(['type create public.email', 'type drop public.email2']);
+    expect(objs('CREATE TYPE app.pair AS (a int, b text); DROP TYPE app.pair, x')).toEqual([
+      'type create app.pair',
+      'type drop app.pair',
+      'type drop public.x',
+    ]);
+  });
+
+  it('sequences, policies, extensions, schemas', () => {
+    expect(
+      objs(
+        'CREATE SEQUENCE IF NOT EXISTS s START 1; ALTER SEQUENCE s OWNED BY t.id; DROP SEQUENCE s',
+      ),
+    ).toEqual(['sequence alter public.s', 'sequence create public.s', 'sequence drop public.s']);
+    expect(
+      objs('CREATE POLICY p ON t FOR SELECT TO app USING (true); DROP POLICY IF EXISTS q ON app.t'),
+    ).toEqual(['policy drop app.t.q', 'policy create public.t.p']);
+    expect(
+      objs('CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA public; DROP EXTENSION a, b'),
+    ).toEqual(['extension create "uuid-ossp"', 'extension drop a', 'extension drop b']);
+    expect(
+      objs('CREATE SCHEMA IF NOT EXISTS billing AUTHORIZATION app; DROP SCHEMA a, b CASCADE'),
+    ).toEqual(['schema drop a', 'schema drop b', 'schema create billing']);
+  });
+
+  it('COMMENT ON and GRANT/REVOKE', () => {
+    expect(
+      objs(
+        "COMMENT ON COLUMN app.t.c IS 'x'; COMMENT ON TABLE t IS NULL; COMMENT ON CONSTRAINT k ON t IS 'y'",
+      ),
+    ).toEqual(['column alter app.t.c', 'table alter public.t', 'constraint alter public.t.k']);
+    expect(
+      objs('GRANT SELECT, INSERT ON TABLE a, app.b TO r; REVOKE ALL ON c FROM PUBLIC'),
+    ).toEqual(['table alter app.b', 'table alter public.a', 'table alter public.c']);
+  });
+});
+
+describe('statement kinds and warnings', () => {
+  it('transaction control and SET produce no objects and no warnings', () => {
+    const r = parseScript(
+      "BEGIN; SET lock_timeout = '5s'; SET LOCAL statement_timeout TO 0; SAVEPOINT a; RELEASE a; COMMIT; START TRANSACTION; ROLLBACK; END; RESET ALL",
+    );
+    expect(r.warnings).toEqual([]);
+    expect(r.objects).toEqual([]);
+    expect(r.statements.map((s) => s.kind)).toEqual([
+      'BEGIN',
+      'SET',
+      'SET',
+      'SAVEPOINT',
+      'RELEASE',
+      'COMMIT',
+      'START TRANSACTION',
+      'ROLLBACK',
+      'COMMIT',
+      'RESET',
+    ]);
+  });
+
+  it('data changes reference their tables (they depend on them; they do not change the schema)', () => {
+    expect(
+      objs(
+        'INSERT INTO a SELECT * FROM b; UPDATE ONLY c SET x = 1 FROM d; DELETE FROM e USING f; TRUNCATE g, h',
+      ),
+    ).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((t) => `table reference public.${t}`));
+  });
+
+  it('unsupported kinds warn with their name and produce no objects', () => {
+    const r = parseScript(
+      'BEGIN; CREATE TABLE t (id int); CREATE PUBLICATION p FOR ALL TABLES; CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f(); DO $$ BEGIN DROP TABLE t; END $$; VACUUM t; CREATE ROLE r',
+    );
+    expect(r.warnings.map((w) => [w.statement, w.message])).toEqual([
+      [2, 'statement 3: CREATE PUBLICATION is not analysed'],
+      [3, 'statement 4: CREATE EVENT TRIGGER is not analysed'],
+      [4, 'statement 5: DO is not analysed'],
+      [5, 'statement 6: VACUUM is not analysed'],
+      [6, 'statement 7: CREATE ROLE is not analysed'],
+    ]);
+    expect(r.objects.map((o) => o.qualified)).toEqual(['public.t', 'public.t.id']);
+  });
+
+  it('statements keep their kind, trimmed text and offsets', () => {
+    const sql = "  -- header\nALTER TABLE t ADD c int ;\n\nCOMMENT ON TABLE t IS 'a;b';";
+    const r = parseScript(sql);
+    expect(r.statements.map((s) => [s.kind, s.text, sql.slice(s.start, s.end)])).toEqual([
+      ['ALTER TABLE', 'ALTER TABLE t ADD c int', 'ALTER TABLE t ADD c int'],
+      ['COMMENT ON', "COMMENT ON TABLE t IS 'a;b'", "COMMENT ON TABLE t IS 'a;b'"],
+    ]);
+  });
+
+  it('objects are deduplicated and sorted by qualified name, kind, action', () => {
+    const r = parseScript(
+      'ALTER TABLE b ADD x int; ALTER TABLE a ADD x int; ALTER TABLE b ADD y int; ALTER TABLE a ADD x int',
+    );
+    expect(r.objects.map((o) => `${o.qualified} ${o.kind} ${o.action}`)).toEqual([
+      'public.a table alter',
+      'public.a.x column create',
+      'public.b table alter',
+      'public.b.x column create',
+      'public.b.y column create',
+    ]);
+  });
+});
