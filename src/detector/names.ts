@@ -165,6 +165,23 @@ const TYPE_SYNONYMS = new Map<string, string>(
   }),
 );
 
+/**
+ * Built-in type names (pg_catalog) and the grammar's own type words: a column of
+ * any other type records a `reference` to that type.
+ */
+export const BUILTIN_TYPES = new Set(
+  (
+    'bool boolean bytea char name int8 bigint int2 smallint int4 int integer text oid json xml point lseg path box ' +
+    'polygon line float4 real float8 float double money macaddr macaddr8 inet cidr bpchar varchar character date ' +
+    'time timestamp timestamptz interval timetz bit varbit numeric decimal dec uuid jsonb jsonpath tsvector tsquery ' +
+    'regclass regtype regproc regprocedure regoper regoperator regconfig regdictionary regnamespace regrole ' +
+    'regcollation pg_lsn txid_snapshot pg_snapshot int4range int8range numrange tsrange tstzrange daterange ' +
+    'int4multirange int8multirange nummultirange tsmultirange tstzmultirange datemultirange record void trigger ' +
+    'event_trigger anyelement anyarray anynonarray anyenum anyrange anymultirange anycompatible anycompatiblearray ' +
+    'cstring internal serial serial4 bigserial serial8 smallserial serial2 xid xid8 cid tid refcursor aclitem'
+  ).split(' '),
+);
+
 /** Names of built-in types as pg_type spells them, for quoted or pg_catalog-qualified type names. */
 const CATALOG_TYPES = new Map<string, string>(
   Object.entries({

@@ -8,6 +8,7 @@
 import { Cursor } from './cursor.js';
 import { lex, splitTokens, type Token } from './lexer.js';
 import {
+  BUILTIN_TYPES,
   normalizeQuotedTypeName,
   normalizeTypeName,
   qualify,
@@ -112,6 +113,8 @@ function renamed(ctx: Ctx, old: DbObject, newSchema: string | null, newName: str
 interface ParsedType {
   /** Normalised type, e.g. `integer`, `character varying[]`, `public.mood`. */
   text: string;
+  /** The name parts of a type that is not built in (a user-defined type, domain or enum). */
+  ref?: string[];
 }
 
 const TYPE_STOP = new Set([
@@ -136,6 +139,7 @@ export function parseType(c: Cursor, defaultSchema: string): ParsedType | undefi
   if (!t || (t.type !== 'ident' && t.type !== 'qident')) return undefined;
   let parts: string[];
   let special: string | undefined;
+  let ref: string[] | undefined;
   let hadMods = false;
   const v = t.type === 'ident' ? t.value : undefined;
   if (v === 'double' && c.isKw('precision', 1)) {
@@ -175,11 +179,20 @@ export function parseType(c: Cursor, defaultSchema: string): ParsedType | undefi
     c.next();
     parts = [];
     special = normalizeQuotedTypeName(t.value ?? '');
+    if (!BUILTIN_TYPES.has(t.value ?? '')) ref = [t.value ?? ''];
   } else {
     parts = c.name() ?? [];
+    if (
+      parts.length > 1
+        ? parts[parts.length - 2] !== 'pg_catalog'
+        : !BUILTIN_TYPES.has(parts[0] ?? '')
+    ) {
+      ref = parts;
+    }
     if (c.isOp('%') && (c.isKw('type', 1) || c.isKw('rowtype', 1))) {
       c.next();
       special = `${qualify(...parts)}%${c.next()?.value}`;
+      ref = undefined;
     }
   }
   if (!hadMods && c.isPunct('(')) c.parens();
@@ -193,8 +206,13 @@ export function parseType(c: Cursor, defaultSchema: string): ParsedType | undefi
       if (c.isPunct('[')) c.skipOne();
     } else break;
   }
-  if (special !== undefined) return { text: dims > 0 ? `${special}[]` : special };
-  return { text: normalizeTypeName(parts, dims, defaultSchema) };
+  const text =
+    special !== undefined
+      ? dims > 0
+        ? `${special}[]`
+        : special
+      : normalizeTypeName(parts, dims, defaultSchema);
+  return ref && ref.length > 0 ? { text, ref } : { text };
 }
 
 const ARG_MODES = new Set(['in', 'out', 'inout', 'variadic']);
@@ -532,6 +550,15 @@ function emitConstraint(
   }
 }
 
+/** Parses a type at the cursor (if one starts there) and records a reference to a non-built-in type. */
+function typeRef(ctx: Ctx, c: Cursor): undefined {
+  const t = c.peek();
+  if (t?.type === 'ident' && TYPE_STOP.has(t.value ?? '')) return;
+  if (c.isKw('with') && c.isKw('options', 1)) return;
+  const ty = parseType(c, ctx.schema);
+  if (ty?.ref) relObj(ctx, 'type', 'reference', ty.ref);
+}
+
 /** Column definition: name, type, inline constraints. */
 function parseColumnDef(
   ctx: Ctx,
@@ -545,7 +572,8 @@ function parseColumnDef(
     return;
   }
   scopedObj(ctx, 'column', action, table, col);
-  // type: everything up to the first constraint keyword
+  typeRef(ctx, c);
+  // the rest of the type: everything up to the first constraint keyword
   while (!c.atEnd() && !(c.peek()?.type === 'ident' && TYPE_STOP.has(c.peek()?.value ?? ''))) {
     if (c.isKw('with') && c.isKw('options', 1)) break;
     c.skipOne();
@@ -740,6 +768,7 @@ function parseAlterAction(
     c.kw('column');
     const n = c.ident();
     if (n !== undefined) scopedObj(ctx, 'column', 'alter', table, n);
+    if (c.kw('set', 'data', 'type') || c.kw('type')) typeRef(ctx, c);
     return;
   }
   if (c.kw('validate', 'constraint')) {
@@ -1044,6 +1073,8 @@ function parseCreate(ctx: Ctx, c: Cursor, setKind: (k: string) => void): undefin
     const parts = c.name();
     if (!parts) return fail(ctx, c, 'a domain name');
     relObj(ctx, 'type', 'create', parts);
+    c.kw('as');
+    typeRef(ctx, c);
     return;
   }
   if (c.kw('sequence')) {

@@ -159,6 +159,12 @@ describe('conflict rules', () => {
     expect(cmp('DROP MATERIALIZED VIEW stats', 'REFRESH MATERIALIZED VIEW stats')).toEqual([
       'dependency:error:public.stats',
     ]);
+    expect(cmp('DROP TYPE mood', 'ALTER TABLE people ADD COLUMN m mood')).toEqual([
+      'dependency:error:public.mood',
+    ]);
+    expect(cmp('ALTER TYPE app.mood RENAME TO feeling', 'CREATE DOMAIN d AS app.mood')).toEqual([
+      'dependency:error:app.mood',
+    ]);
     // dropping a table the other creates itself is a table conflict, not a dependency
     expect(cmp('DROP TABLE t', 'CREATE TABLE t (id int REFERENCES t (id))')).toEqual([
       'table:warning:public.t',
@@ -350,6 +356,9 @@ describe('conflictKeys', () => {
     ty.map((t) => `CREATE TYPE ${t} AS ENUM ('a')`),
     ty.map((t) => `DROP TYPE ${t}`),
     fc.tuple(rel, ty).map(([r, t]) => `CREATE TABLE ${r} OF ${t}`),
+    fc
+      .tuple(rel, colName, ty)
+      .map(([r, c, t]) => `ALTER TABLE ${r} ADD ${c} ${t}, ALTER COLUMN x TYPE ${t}`),
     fc.constantFrom(
       'CREATE SCHEMA app',
       'DROP SCHEMA app CASCADE',

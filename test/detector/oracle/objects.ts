@@ -95,6 +95,20 @@ const USER_SYNONYMS: Record<string, string> = {
 
 const str = (n: Node): string => n?.String?.sval ?? '';
 
+/** Built-in type names: a column of any other type references it. */
+const BUILTIN = new Set(
+  (
+    'bool boolean bytea char name int8 bigint int2 smallint int4 int integer text oid json xml point lseg path box ' +
+    'polygon line float4 real float8 float double money macaddr macaddr8 inet cidr bpchar varchar character date ' +
+    'time timestamp timestamptz interval timetz bit varbit numeric decimal dec uuid jsonb jsonpath tsvector tsquery ' +
+    'regclass regtype regproc regprocedure regoper regoperator regconfig regdictionary regnamespace regrole ' +
+    'regcollation pg_lsn txid_snapshot pg_snapshot int4range int8range numrange tsrange tstzrange daterange ' +
+    'int4multirange int8multirange nummultirange tsmultirange tstzmultirange datemultirange record void trigger ' +
+    'event_trigger anyelement anyarray anynonarray anyenum anyrange anymultirange anycompatible anycompatiblearray ' +
+    'cstring internal serial serial4 bigserial serial8 smallserial serial2 xid xid8 cid tid refcursor aclitem'
+  ).split(' '),
+);
+
 function typeName(t: Node, schema: string): string {
   const names: string[] = (t.names ?? []).map(str);
   let base: string;
@@ -236,8 +250,20 @@ class Collector {
     }
   }
 
+  typeRef(t: Node | undefined): undefined {
+    if (!t || t.pct_type) return;
+    const names: string[] = (t.names ?? []).map(str);
+    if (names.length === 0) return;
+    if (
+      names.length > 1 ? names[names.length - 2] === 'pg_catalog' : BUILTIN.has(names[0] as string)
+    )
+      return;
+    this.names('type', 'reference', names);
+  }
+
   columnDef(table: [string, string], cd: Node, action: string): undefined {
     this.scoped('column', action, table, cd.colname);
+    this.typeRef(cd.typeName);
     for (const c of cd.constraints ?? [])
       if (c.Constraint) this.constraint(table, c.Constraint, 'create', cd.colname);
   }
@@ -350,6 +376,7 @@ class Collector {
         return;
       case 'CreateDomainStmt':
         this.names('type', 'create', n.domainname.map(str));
+        this.typeRef(n.typeName);
         return;
       case 'AlterEnumStmt':
       case 'AlterDomainStmt':
@@ -463,6 +490,8 @@ class Collector {
       case 'AT_DropColumn':
         return this.scoped('column', 'drop', table, c.name);
       case 'AT_AlterColumnType':
+        this.typeRef(c.def?.ColumnDef?.typeName);
+        return this.scoped('column', 'alter', table, c.name);
       case 'AT_ColumnDefault':
       case 'AT_DropNotNull':
       case 'AT_SetNotNull':
