@@ -857,7 +857,10 @@ function indexElement(c: Cursor): { text: string; column?: string; label: string
   if (f && (f.type === 'ident' || f.type === 'qident')) {
     let k = 1;
     while (inner.isPunct('.', k) && inner.isName(k + 1)) k += 2;
-    if (inner.isPunct('(', k) && inner.matchParen(inner.pos + k) === inner.end - 1) {
+    const close = inner.isPunct('(', k) ? inner.matchParen(inner.pos + k) : -1;
+    const after = close >= 0 && close + 1 < inner.end ? inner.toks[close + 1] : undefined;
+    // f(...) alone, or followed only by COLLATE / opclass / ASC / DESC / NULLS options
+    if (close >= 0 && (after === undefined || after.type === 'ident' || after.type === 'qident')) {
       label = inner.peek(k - 1)?.value ?? 'expr';
     }
   }
@@ -1419,8 +1422,31 @@ function parseSet(ctx: Ctx, c: Cursor): undefined {
   }
 }
 
+/** Drops `UESCAPE 'c'` clauses: the lexer already applied them to the U&"..." token before. */
+function dropUescape(toks: Token[]): Token[] {
+  if (!toks.some((t) => t.type === 'ident' && t.value === 'uescape')) return toks;
+  const out: Token[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i] as Token;
+    const prev = out[out.length - 1];
+    if (
+      t.type === 'ident' &&
+      t.value === 'uescape' &&
+      prev !== undefined &&
+      /^[uU]&/.test(prev.text) &&
+      toks[i + 1]?.type === 'string'
+    ) {
+      i++;
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 /** Analyses one statement's significant tokens. */
-function analyse(ctx: Ctx, toks: Token[]): string {
+function analyse(ctx: Ctx, tokens: Token[]): string {
+  const toks = dropUescape(tokens);
   const c = Cursor.of(toks);
   let kind = 'UNKNOWN';
   const setKind = (k: string) => {

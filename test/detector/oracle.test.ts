@@ -17,7 +17,7 @@ import { loadModule } from './oracle/objects.js';
 
 const SEED = 20260101;
 const GENERATED = 2000;
-const CORPUS = ['prisma.sql', 'drizzle.sql', 'django.sql', 'pgdump_rails.sql'];
+const CORPUS = ['prisma.sql', 'drizzle.sql', 'django.sql', 'pgdump_rails.sql', 'edge_cases.sql'];
 
 beforeAll(async () => {
   await loadModule();
