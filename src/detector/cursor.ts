@@ -156,12 +156,13 @@ export class Cursor {
     return -1;
   }
 
-  /** Source text of the remaining tokens (for messages). */
+  /** Source text of the remaining tokens (for messages), shortened. */
   describe(max = 40): string {
-    const t = this.peek();
-    if (!t) return 'end of statement';
-    const last = this.toks[this.end - 1] as Token;
-    const src = t.text + (this.end - this.pos > 1 ? ` …${last.text}` : '');
-    return src.length > max ? `${src.slice(0, max)}…` : src;
+    if (this.atEnd()) return 'end of statement';
+    let out = '';
+    for (let i = this.pos; i < this.end && out.length <= max; i++) {
+      out += (out === '' ? '' : ' ') + (this.toks[i] as Token).text;
+    }
+    return out.length > max ? `${out.slice(0, max)}…` : out;
   }
 }

@@ -1230,7 +1230,10 @@ function parseDrop(ctx: Ctx, c: Cursor, setKind: (k: string) => void): undefined
       // strip a trailing CASCADE / RESTRICT
       const end = c.findKw(['cascade', 'restrict']);
       const list = new Cursor(c.toks, c.match, c.pos, end >= 0 ? end : c.end);
-      return parseDropList(ctx, list, kind);
+      const before = ctx.objects.length;
+      parseDropList(ctx, list, kind);
+      if (ctx.objects.length === before) fail(ctx, list, 'a name');
+      return;
     }
   }
   if (c.kw('trigger')) {
