@@ -307,11 +307,6 @@ function scanQuery(ctx: Ctx, c: Cursor): undefined {
   if (ctx.depth > MAX_DEPTH) return;
   ctx.depth++;
   try {
-    while (c.punct('(')) {
-      /* parenthesised set operand: handled by scan below */
-      c.pos--;
-      break;
-    }
     if (c.isKw('with')) parseCtes(ctx, c);
     if (c.kw('insert', 'into')) {
       const n = c.name();
@@ -578,7 +573,8 @@ function parseColumnDef(
     if (c.isKw('with') && c.isKw('options', 1)) break;
     c.skipOne();
   }
-  parseColumnConstraints(ctx, c, table, col, action === 'create' ? 'create' : 'create');
+  // inline constraints come into existence with the column
+  parseColumnConstraints(ctx, c, table, col, 'create');
 }
 
 function parseColumnConstraints(
@@ -993,8 +989,7 @@ function parseCreate(ctx: Ctx, c: Cursor, setKind: (k: string) => void): undefin
   c.kw('or', 'replace');
   c.kw('global') || c.kw('local');
   const temp = c.kw('temp') || c.kw('temporary');
-  const unlogged = c.kw('unlogged');
-  void unlogged;
+  c.kw('unlogged'); // unlogged relations live in their schema like any other
   if (c.kw('table')) {
     setKind('CREATE TABLE');
     return parseCreateTable(ctx, c, temp);
@@ -1342,8 +1337,7 @@ function parseGrant(ctx: Ctx, c: Cursor, setKind: (k: string) => void): undefine
   }
   for (const e of target.splitCommas()) {
     if (kind === 'function') {
-      const o = parseFunctionLike(ctx, e, 'reference', true);
-      void o;
+      parseFunctionLike(ctx, e, 'reference', true);
       continue;
     }
     const n = e.name();
