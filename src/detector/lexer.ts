@@ -334,14 +334,11 @@ export function lex(sql: string, trivia: boolean): Token[] {
       const q = i + 2 < n ? sql.charCodeAt(i + 2) : -1;
       if (q === 39 || q === 34) {
         const [end, ok] = scanQuoted(i + 3, q, false);
-        const raw = sql.slice(i + 3, ok ? end - 1 : end);
-        const unq = q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"');
-        const decoded = decodeUnicodeEscapes(unq, '\\');
         push(
           q === 39 ? 'string' : 'qident',
           i,
           end,
-          q === 34 ? truncateIdent(decoded) : decoded,
+          decodeUnicodeToken(sql.slice(i, end), !ok, '\\'),
           !ok,
         );
         i = end;
@@ -475,6 +472,17 @@ export function lex(sql: string, trivia: boolean): Token[] {
   return out;
 }
 
+/** The value of a `U&'...'` string or `U&"..."` identifier (truncated like any identifier). */
+function decodeUnicodeToken(text: string, unterminated: boolean, esc: string): string {
+  const q = text.charCodeAt(2);
+  const raw = text.slice(3, unterminated ? text.length : text.length - 1);
+  const decoded = decodeUnicodeEscapes(
+    q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"'),
+    esc,
+  );
+  return q === 34 ? truncateIdent(decoded) : decoded;
+}
+
 /** Re-decodes U&'' / U&"" tokens that are followed by UESCAPE 'c'. */
 function applyUescape(tokens: Token[]): void {
   for (let i = 0; i < tokens.length; i++) {
@@ -489,11 +497,7 @@ function applyUescape(tokens: Token[]): void {
     while (j < tokens.length && isTrivia(tokens[j] as Token)) j++;
     const esc = tokens[j];
     if (esc?.type !== 'string' || esc.value === undefined || esc.value.length !== 1) continue;
-    const q = t.text.charCodeAt(2);
-    const raw = t.text.slice(3, t.unterminated ? t.text.length : t.text.length - 1);
-    const unq = q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"');
-    const decoded = decodeUnicodeEscapes(unq, esc.value);
-    t.value = t.type === 'qident' ? truncateIdent(decoded) : decoded;
+    t.value = decodeUnicodeToken(t.text, t.unterminated === true, esc.value);
   }
 }
 

@@ -32,19 +32,6 @@ const QUOTED_KEYWORDS = new Set(
   ).split(' '),
 );
 
-/** Reserved keywords only (cannot be used as an unquoted column or table name). */
-export const RESERVED_KEYWORDS = new Set(
-  (
-    'all analyse analyze and any array as asc asymmetric both case cast check collate column ' +
-    'constraint create current_catalog current_date current_role current_time current_timestamp ' +
-    'current_user default deferrable desc distinct do else end except false fetch for foreign from ' +
-    'grant group having in initially intersect into lateral leading limit localtime localtimestamp ' +
-    'not null offset on only or order placing primary references returning select session_user ' +
-    'some symmetric system_user table then to trailing true union unique user using variadic when ' +
-    'where window with'
-  ).split(' '),
-);
-
 /** True when quote_ident would quote `name`. */
 export function needsQuoting(name: string): boolean {
   if (name.length === 0) return true;
@@ -112,59 +99,6 @@ export function normalizeFeatureName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '_');
 }
 
-const TYPE_SYNONYMS = new Map<string, string>(
-  Object.entries({
-    int: 'integer',
-    int4: 'integer',
-    integer: 'integer',
-    int8: 'bigint',
-    bigint: 'bigint',
-    int2: 'smallint',
-    smallint: 'smallint',
-    float8: 'double precision',
-    'double precision': 'double precision',
-    float: 'double precision',
-    float4: 'real',
-    real: 'real',
-    varchar: 'character varying',
-    'character varying': 'character varying',
-    'char varying': 'character varying',
-    'national character varying': 'character varying',
-    'national char varying': 'character varying',
-    'nchar varying': 'character varying',
-    char: 'character',
-    character: 'character',
-    bpchar: 'character',
-    nchar: 'character',
-    'national character': 'character',
-    'national char': 'character',
-    bool: 'boolean',
-    boolean: 'boolean',
-    timestamptz: 'timestamp with time zone',
-    'timestamp with time zone': 'timestamp with time zone',
-    timestamp: 'timestamp without time zone',
-    'timestamp without time zone': 'timestamp without time zone',
-    timetz: 'time with time zone',
-    'time with time zone': 'time with time zone',
-    time: 'time without time zone',
-    'time without time zone': 'time without time zone',
-    decimal: 'numeric',
-    dec: 'numeric',
-    numeric: 'numeric',
-    varbit: 'bit varying',
-    'bit varying': 'bit varying',
-    bit: 'bit',
-    interval: 'interval',
-    json: 'json',
-    serial: 'integer',
-    serial4: 'integer',
-    bigserial: 'bigint',
-    serial8: 'bigint',
-    smallserial: 'smallint',
-    serial2: 'smallint',
-  }),
-);
-
 /**
  * Built-in type names (pg_catalog) and the grammar's own type words: a column of
  * any other type records a `reference` to that type.
@@ -204,6 +138,36 @@ const CATALOG_TYPES = new Map<string, string>(
     json: 'json',
   }),
 );
+
+/** Unquoted type names: the catalog names plus the grammar's own spellings. */
+const TYPE_SYNONYMS = new Map<string, string>([
+  ...CATALOG_TYPES,
+  ...Object.entries({
+    int: 'integer',
+    integer: 'integer',
+    bigint: 'bigint',
+    smallint: 'smallint',
+    real: 'real',
+    float: 'double precision',
+    'double precision': 'double precision',
+    decimal: 'numeric',
+    dec: 'numeric',
+    boolean: 'boolean',
+    character: 'character',
+    'character varying': 'character varying',
+    'bit varying': 'bit varying',
+    'timestamp with time zone': 'timestamp with time zone',
+    'timestamp without time zone': 'timestamp without time zone',
+    'time with time zone': 'time with time zone',
+    'time without time zone': 'time without time zone',
+    serial: 'integer',
+    serial4: 'integer',
+    bigserial: 'bigint',
+    serial8: 'bigint',
+    smallserial: 'smallint',
+    serial2: 'smallint',
+  }),
+]);
 
 /** Normalised name of a type written as one quoted identifier (`"int4"` → integer, `"char"` stays). */
 export function normalizeQuotedTypeName(name: string): string {
