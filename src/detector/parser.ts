@@ -1578,6 +1578,8 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
         warnings.push({
           statement: -1,
           message: `unterminated ${what} starting at offset ${t.start}`,
+          lexical: true,
+          offset: t.start,
         });
       }
     }

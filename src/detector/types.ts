@@ -61,6 +61,10 @@ export interface ParseWarning {
   /** Index of the statement in the script, or -1 for script-level warnings. */
   statement: number;
   message: string;
+  /** Set on lexical errors (an unterminated quote, dollar body or comment): the script is not valid SQL. */
+  lexical?: true;
+  /** Character offset the warning points at, when it has one. */
+  offset?: number;
 }
 
 export interface ParsedStatement {

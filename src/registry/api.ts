@@ -128,6 +128,15 @@ function lockKeys(db: Plv8, keys: string[]): void {
 
 function parseChanges(schemaChanges: string): ParseResult {
   const parsed = parseScript(schemaChanges);
+  const lexical = parsed.warnings.find((w) => w.lexical);
+  if (lexical !== undefined) {
+    // An unterminated quote swallows the rest of the script: nothing after it
+    // could be analysed, and the migration could never run as written.
+    throw invalidArgument(
+      `schema_changes is not valid SQL: ${lexical.message}`,
+      'close the quote, dollar-quoted body or comment; everything after it was read as part of it',
+    );
+  }
   if (parsed.statements.length === 0) {
     throw invalidArgument('schema_changes contains no SQL statement');
   }
