@@ -81,6 +81,26 @@ describe('pggit_register validation (22023, nothing written)', () => {
       /tables_affected has 1001 entries/,
     ],
     [
+      'unterminated string',
+      () => register(db.pool, 'a', 'f', "ALTER TABLE t ADD c text DEFAULT 'oops; DROP TABLE t"),
+      /schema_changes is not valid SQL: unterminated string starting at offset 33/,
+    ],
+    [
+      'unterminated dollar body',
+      () => register(db.pool, 'a', 'f', 'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1'),
+      /unterminated dollar-quoted string/,
+    ],
+    [
+      'unterminated comment',
+      () => register(db.pool, 'a', 'f', 'CREATE TABLE t (id int); /* /* nested */'),
+      /unterminated comment/,
+    ],
+    [
+      'unterminated quoted identifier',
+      () => register(db.pool, 'a', 'f', 'CREATE TABLE "t (id int)'),
+      /unterminated quoted identifier/,
+    ],
+    [
       'script over 1,000,000 characters',
       () => register(db.pool, 'a', 'f', `-- ${'x'.repeat(1_000_000)}\n${ddl}`),
       /schema_changes is too long/,

@@ -12,7 +12,10 @@ const shared = join(root, '../shared/scenarios');
 const copy = join(root, 'test/scenarios/seed');
 
 it.runIf(existsSync(shared))('the seed copy equals shared/scenarios', () => {
-  const names = (dir: string) => readdirSync(dir).filter((f) => /\.(json|md)$/.test(f)).sort();
+  const names = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => /\.(json|md)$/.test(f))
+      .sort();
   expect(names(copy)).toEqual(names(shared));
   for (const f of names(shared)) {
     expect(readFileSync(join(copy, f), 'utf8'), f).toBe(readFileSync(join(shared, f), 'utf8'));
