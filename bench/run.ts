@@ -12,33 +12,11 @@
  * 4. parallelism: 8 connections registering on disjoint tables vs the same work
  *    on one connection (near 1/2 on 2 cores means no registration waits on another).
  */
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freshLocalDatabase } from '../src/client/index.js';
 import { parseScript } from '../src/detector/index.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DB = 'pggit_bench';
-
-function benchDatabase(): string {
-  const url = execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  execFileSync('psql', [
-    admin.toString(),
-    '-XqAc',
-    `DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`,
-  ]);
-  return execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
-    encoding: 'utf8',
-    env: { ...process.env, PGGIT_DB_NAME: BENCH_DB },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-}
 
 const now = () => performance.now();
 
@@ -82,7 +60,7 @@ async function main() {
     parse / jsonParse,
   );
 
-  const url = benchDatabase();
+  const url = await freshLocalDatabase(BENCH_DB);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

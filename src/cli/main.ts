@@ -10,7 +10,7 @@
  * 2 usage error.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import {
   connectionStringFromEnv,
@@ -19,6 +19,7 @@ import {
   PggitError,
   type PggitEvent,
   PggitNotificationError,
+  packageVersion,
   type Status,
   type TransitionTarget,
 } from '../client/index.js';
@@ -40,17 +41,6 @@ import {
 /** A mistake in how the command was called: exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
-}
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 interface GlobalOptions {

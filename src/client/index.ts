@@ -12,6 +12,7 @@
  * lifecycle transition, 42501 identity or privilege.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type {
@@ -23,6 +24,7 @@ import type {
   ParseWarning,
   Severity,
 } from '../detector/types.js';
+import { RISK_LEVELS, type RiskLevel, STATUSES, type Status } from '../registry/lifecycle.js';
 
 export type {
   ConflictReport,
@@ -37,18 +39,8 @@ export type {
 // ---------------------------------------------------------------------------
 // result types: the JSON the SQL functions return
 
-export const STATUSES = [
-  'registered',
-  'in_progress',
-  'completed',
-  'merged',
-  'abandoned',
-  'conflicted',
-] as const;
-export type Status = (typeof STATUSES)[number];
-
-export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+export type { RiskLevel, Status };
+export { RISK_LEVELS, STATUSES };
 
 /** Statuses an intent can be moved to through the API. */
 export const TRANSITION_TARGETS = ['in_progress', 'completed', 'merged', 'abandoned'] as const;
@@ -245,14 +237,22 @@ export function toPggitError(err: unknown): unknown {
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The package version, from package.json. */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /**
- * The database to use: PGGIT_DATABASE_URL, then DATABASE_URL, else the
- * project-local cluster (`bash scripts/local-db.sh url`, which starts it,
- * and installs and migrates it when needed).
+ * The project-local database's URL (`bash scripts/local-db.sh url`, which
+ * installs, starts and migrates it when needed); PGGIT_DB_NAME in `env` names
+ * another database on the same cluster.
  */
-export function connectionStringFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.PGGIT_DATABASE_URL || env.DATABASE_URL;
-  if (fromEnv) return fromEnv;
+export function localDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   try {
     const out = execFileSync('bash', [`${repoRoot}scripts/local-db.sh`, 'url'], {
       cwd: repoRoot,
@@ -272,6 +272,29 @@ export function connectionStringFromEnv(env: NodeJS.ProcessEnv = process.env): s
       { cause: err },
     );
   }
+}
+
+/** The database to use: PGGIT_DATABASE_URL, then DATABASE_URL, else the local one. */
+export function connectionStringFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PGGIT_DATABASE_URL || env.DATABASE_URL || localDatabaseUrl(env);
+}
+
+/**
+ * A new, migrated database `name` on the local cluster, dropped first if it
+ * exists (the demo and the benchmarks start from nothing each run).
+ */
+export async function freshLocalDatabase(name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+  const admin = new URL(localDatabaseUrl());
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+  return localDatabaseUrl({ ...process.env, PGGIT_DB_NAME: name });
 }
 
 /** [argument name, SQL type, value]; undefined and null values are left out of the call. */

@@ -5,52 +5,14 @@
  *
  *   npm run demo        (sets up PostgreSQL, the PLV8 runtime and pggit first)
  */
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { type Conflict, freshLocalDatabase, type Intent } from '../client/index.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEMO_DB = 'pggit_demo';
 
-interface Conflict {
-  id: number;
-  intent_a: string;
-  intent_b: string;
-  conflict_type: string;
-  severity: string;
-  affected_objects: string[];
-  resolution_suggestions: string[];
-  reviewed: boolean;
-}
-interface Intent {
-  id: string;
-  agent_id: string;
-  feature_name: string;
-  branch_name: string;
-  status: string;
-}
-
-function localDatabase(): string {
+async function demoDatabase(): Promise<string> {
   const external = process.env.PGGIT_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (external) return external;
-  // A fresh demo database on the local cluster, migrated by graphile-migrate.
-  const url = execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  execFileSync('psql', [
-    admin.toString(),
-    '-XqAc',
-    `DROP DATABASE IF EXISTS ${DEMO_DB} WITH (FORCE)`,
-  ]);
-  return execFileSync('bash', [join(root, 'scripts/local-db.sh'), 'url'], {
-    encoding: 'utf8',
-    env: { ...process.env, PGGIT_DB_NAME: DEMO_DB },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  return external ?? freshLocalDatabase(DEMO_DB);
 }
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -113,7 +75,7 @@ async function transition(client: pg.Client, intent: Intent, to: string, reason:
 }
 
 async function main() {
-  const client = new pg.Client({ connectionString: localDatabase() });
+  const client = new pg.Client({ connectionString: await demoDatabase() });
   await client.connect();
   try {
     const version = await sql<{ version: string; bundle_hash: string; runtime: string }>(

@@ -13,8 +13,7 @@
  *   { "command": "npx", "args": ["tsx", "/path/to/pggit/src/mcp/server.ts"],
  *     "env": { "PGGIT_DATABASE_URL": "postgres://agent@host/db" } }
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -23,21 +22,11 @@ import {
   connectionStringFromEnv,
   PggitClient,
   PggitError,
+  packageVersion,
   RISK_LEVELS,
   STATUSES,
   TRANSITION_TARGETS,
 } from '../client/index.js';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
-}
 
 /** A tool result holding JSON. */
 const json = (value: unknown): CallToolResult => ({

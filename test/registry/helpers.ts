@@ -1,35 +1,8 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
+import type { Conflict, Intent } from '../../src/client/index.js';
 
-export interface Intent {
-  id: string;
-  agent_id: string;
-  feature_name: string;
-  branch_name: string;
-  status: string;
-  conflicts_with: string[];
-  schema_changes: string[];
-  tables_affected: string[];
-  metadata: Record<string, unknown>;
-  risk_level: string;
-  estimated_duration_ms: number | null;
-  object_keys: string[];
-  created_at: string;
-  updated_at: string;
-}
-export interface Conflict {
-  id: number;
-  intent_a: string;
-  intent_b: string;
-  conflict_type: string;
-  severity: string;
-  affected_objects: string[];
-  resolution_suggestions: string[];
-  reviewed: boolean;
-  reviewed_at: string | null;
-  reviewed_by: string | null;
-  resolution_notes: string | null;
-}
+export type { Conflict, Intent };
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient | pg.Client;
 
