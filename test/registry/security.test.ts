@@ -58,6 +58,33 @@ describe('pggit_agent', () => {
     expect(h.rows.map((x) => x.changed_by)).toEqual([agentRole, agentRole]);
   });
 
+  it('may call the pure functions, which load the bundle in its own context', async () => {
+    const c = await as(agentRole);
+    const parsed = await result<{ objects: { qualified: string }[] }>(
+      c,
+      "SELECT pggit_parse('ALTER TABLE ONLY public.users ADD email text') AS result",
+    );
+    expect(parsed.objects.map((o) => o.qualified)).toEqual(['public.users', 'public.users.email']);
+    const detected = await result<{ conflict_type: string }[]>(
+      c,
+      'SELECT pggit_detect($1::jsonb, $2::jsonb) AS result',
+      [
+        JSON.stringify({
+          agent_id: 'a',
+          feature_name: 'f',
+          schema_changes: 'ALTER TABLE t ADD c int',
+        }),
+        JSON.stringify({
+          agent_id: 'b',
+          feature_name: 'g',
+          schema_changes: 'ALTER TABLE t ADD c int',
+        }),
+      ],
+    );
+    expect(detected.map((d) => d.conflict_type).sort()).toEqual(['column', 'table']);
+    expect(await result(c, "SELECT pggit_version()->>'version' AS result")).toMatch(/^\d+\.\d+/);
+  });
+
   it('may not touch the tables directly', async () => {
     const c = await as(agentRole);
     await expectSqlError(c.query('SELECT * FROM tb_pggit_intent'), '42501');
