@@ -101,6 +101,11 @@ describe('pggit_register validation (22023, nothing written)', () => {
       /unterminated quoted identifier/,
     ],
     [
+      'more than 5,000 statements',
+      () => register(db.pool, 'a', 'f', 'SELECT 1;'.repeat(5_001)),
+      /schema_changes has 5001 statements, the limit is 5000/,
+    ],
+    [
       'script over 1,000,000 characters',
       () => register(db.pool, 'a', 'f', `-- ${'x'.repeat(1_000_000)}\n${ddl}`),
       /schema_changes is too long/,
@@ -113,6 +118,16 @@ describe('pggit_register validation (22023, nothing written)', () => {
       expect(await counts(db.pool)).toEqual(before);
     });
   }
+
+  it('a NUL escape in metadata is refused by jsonb itself, and nothing is written', async () => {
+    const before = await counts(db.pool);
+    const e = await register(db.pool, 'a', 'f', ddl, { metadata: { x: '\u0000' } }).then(
+      () => null,
+      (err: { code: string }) => err,
+    );
+    expect(e?.code).toBe('22P05');
+    expect(await counts(db.pool)).toEqual(before);
+  });
 
   it('NUL bytes are refused by PostgreSQL before pggit sees them, and nothing is written', async () => {
     const before = await counts(db.pool);
