@@ -6,6 +6,8 @@
  *
  * 1. detector: parseScript on a realistic migration vs JSON.parse of the same
  *    number of bytes (how much a parse costs next to the cheapest structured read).
+ *    Then the same for 1 MiB of adversarial input (unterminated quote, nested
+ *    comments and parentheses), with its absolute time: it must stay linear.
  * 2. registration: pggit_register vs `SELECT 1` round trips on the same connection.
  * 3. scaling: pggit_register with 2,000 unrelated active intents vs with none
  *    (near 1.0 means candidates come from the index, not a scan).
@@ -63,6 +65,19 @@ async function main() {
   );
 
   const url = await freshLocalDatabase(BENCH_DB);
+  // 1b. 1 MiB of adversarial input: unterminated quotes, nested comments and parentheses
+  const MB = 1 << 20;
+  const adversarial = `${'/*'.repeat(MB / 8)}${'*/'.repeat(MB / 8)} SELECT ${'('.repeat(MB / 16)}${')'.repeat(MB / 16)}; SELECT '${'x'.repeat((3 * MB) / 8)}`;
+  const bigJson = JSON.stringify({ s: adversarial });
+  parseScript(adversarial);
+  const adv = await time(() => parseScript(adversarial), 5);
+  const advJson = await time(() => JSON.parse(bigJson), 5);
+  report(
+    `parseScript, 1 MiB adversarial input (${adv.toFixed(0)} ms)`,
+    'JSON.parse of as many bytes',
+    adv / advJson,
+  );
+
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
