@@ -29,12 +29,12 @@ describe('plv8/install.sh', () => {
   it('a second run only checks the stamp: exit 0, nothing on stdout, progress on stderr', () => {
     const first = run();
     expect(first.status, first.stderr).toBe(0);
-    const started = Date.now();
     const second = run();
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toBe('');
+    // the stamp matched: no build, no install
     expect(second.stderr).toMatch(/plv8\/install\.sh: (plv8_compat up to date|real plv8 found)/);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(second.stderr).not.toMatch(/building|installing/);
   });
 
   it('skips everything when a real plv8.control is installed', () => {
