@@ -434,6 +434,14 @@ export function listIntents(db: Plv8, statusArg: unknown, agentArg: unknown) {
 function transition(db: Plv8, to: Status, idArg: unknown, reasonArg: unknown, byArg: unknown) {
   const reason = v.optionalText('reason', reasonArg, v.LIMITS.note);
   const by = v.optionalText('changed_by', byArg, v.LIMITS.name);
+  if (to === 'merged' || to === 'abandoned') {
+    // Leaving the active set: first wait for registrations that share an
+    // object with this intent (they hold its keys' locks), so that a conflict
+    // one of them is recording right now is seen and released below. Advisory
+    // locks before row locks, in the same order as pggit_register.
+    const current = intentById(db, v.requiredText('intent_id', idArg));
+    if (current !== undefined) lockKeys(db, current.object_keys);
+  }
   const intent = requireIntent(db, idArg, true);
   checkIdentity(db, intent.agent_id);
   if (intent.status === to) {

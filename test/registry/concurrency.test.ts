@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { counts, register } from './helpers.js';
+import { counts, mark, register } from './helpers.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -125,6 +125,47 @@ describe('locking', () => {
       expect(r.conflicts.map((c) => c.conflict_type).sort()).toEqual(['column', 'table']);
     } finally {
       await Promise.all([holder.end(), other.end(), same.end()]);
+    }
+  });
+
+  it('abandoning waits for a registration that is recording a conflict with it, then releases it', async () => {
+    // A test-only trigger pauses the registration after it has read the active
+    // intents (it allocates its branch next): the window in which an abandon
+    // that did not wait would leave it conflicted with an abandoned intent.
+    await db.query(`CREATE FUNCTION test_pause() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN IF NEW.slug = 'aw_two' THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$`);
+    await db.query(`CREATE TRIGGER test_pause BEFORE INSERT OR UPDATE ON tb_pggit_branch_counter
+      FOR EACH ROW EXECUTE FUNCTION test_pause()`);
+    const registering = await connect();
+    try {
+      const b = await register(db.pool, 'aw-b', 'aw_one', 'ALTER TABLE aw_t ADD COLUMN a int');
+      const pid = (await registering.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const c = register(registering, 'aw-c', 'aw_two', 'ALTER TABLE aw_t ADD COLUMN a int');
+      for (let i = 0; i < 100; i++) {
+        const r = await db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+          [pid],
+        );
+        if (r.rowCount) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const abandoned = await mark(db.pool, 'abandoned', b.intent.id, 'dropped');
+      expect(abandoned.status).toBe('abandoned');
+      const registered = await c;
+      // the conflict recorded concurrently was seen by the abandon, resolved and released
+      expect(registered.conflicts.map((x) => x.conflict_type).sort()).toEqual(['column', 'table']);
+      const after = await db.query('SELECT status FROM tb_pggit_intent WHERE id = $1', [
+        registered.intent.id,
+      ]);
+      expect(after.rows).toEqual([{ status: 'registered' }]);
+      const open = await db.query(
+        'SELECT count(*)::int AS n FROM tb_pggit_conflict WHERE intent_a = $1 AND NOT reviewed',
+        [registered.intent.id],
+      );
+      expect(open.rows[0]!.n).toBe(0);
+    } finally {
+      await registering.end();
+      await db.query('DROP TRIGGER test_pause ON tb_pggit_branch_counter');
     }
   });
 
