@@ -211,16 +211,26 @@ function notify(db: Plv8, payload: Record<string, unknown>): void {
  * are all merged or abandoned, returns to registered.
  */
 function releaseIfClear(db: Plv8, intentIds: string[], reason: string, by: string | null): void {
-  const ready = rows<{ id: string }>(
+  // Lock the conflicted intents first, then look at their conflicts in a new
+  // statement (a fresh READ COMMITTED snapshot). Two transactions that each
+  // clear one of an intent's last conflicts (a resolution and a merge, say)
+  // thus take turns, and the second sees the first's change; checking in the
+  // locking statement itself would let both see the other's conflict open.
+  const locked = rows<{ id: string }>(
     db,
-    `SELECT i.id FROM tb_pggit_intent i
-      WHERE i.id = ANY($1::text[]) AND i.status = 'conflicted'
-        AND NOT EXISTS (${openConflictsSql('i.id')})
-      ORDER BY i.id
-      FOR UPDATE OF i`,
+    `SELECT id FROM tb_pggit_intent
+      WHERE id = ANY($1::text[]) AND status = 'conflicted'
+      ORDER BY id
+      FOR UPDATE`,
     [intentIds],
   );
-  for (const { id } of ready) {
+  for (const { id } of locked) {
+    const clear = row<{ clear: boolean }>(
+      db,
+      `SELECT NOT EXISTS (${openConflictsSql('$1')}) AS clear`,
+      [id],
+    );
+    if (!clear?.clear) continue;
     setAudit(db, reason, by);
     db.execute(
       "UPDATE tb_pggit_intent SET status = 'registered', updated_at = now() WHERE id = $1",

@@ -169,6 +169,44 @@ describe('locking', () => {
     }
   });
 
+  it('a resolution and a merge that clear the last two conflicts concurrently release the intent', async () => {
+    // C conflicts with A (on t.x) and with B (on u.y). One transaction resolves
+    // the conflicts with A while another merges B: each alone leaves one
+    // conflict open, so unless the second waits for the first, neither sees
+    // C clear and C stays conflicted for ever.
+    const a = await register(db.pool, 'ws-a', 'ws_one', 'ALTER TABLE ws_t ADD COLUMN x int');
+    const b = await register(db.pool, 'ws-b', 'ws_two', 'ALTER TABLE ws_u ADD COLUMN y int');
+    const c = await register(
+      db.pool,
+      'ws-c',
+      'ws_three',
+      'ALTER TABLE ws_t ADD COLUMN x int; ALTER TABLE ws_u ADD COLUMN y int',
+    );
+    expect(c.intent.status).toBe('conflicted');
+    await mark(db.pool, 'in_progress', b.intent.id);
+    await mark(db.pool, 'completed', b.intent.id);
+    const resolver = await connect();
+    const merger = await connect();
+    try {
+      await resolver.query('BEGIN');
+      for (const conflict of c.conflicts.filter((x) => x.intent_b === a.intent.id)) {
+        await resolver.query('SELECT pggit_resolve_conflict($1, $2)', [conflict.id, 'agreed']);
+      }
+      await merger.query('BEGIN');
+      const merged = mark(merger, 'merged', b.intent.id);
+      await new Promise((r) => setTimeout(r, 500));
+      await resolver.query('COMMIT');
+      expect((await merged).status).toBe('merged');
+      await merger.query('COMMIT');
+      const after = await db.query('SELECT status FROM tb_pggit_intent WHERE id = $1', [
+        c.intent.id,
+      ]);
+      expect(after.rows).toEqual([{ status: 'registered' }]);
+    } finally {
+      await Promise.all([resolver.end(), merger.end()]);
+    }
+  });
+
   it('a registration refuses REPEATABLE READ, whose snapshot could miss a concurrent intent', async () => {
     const c = await connect();
     try {
