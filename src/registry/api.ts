@@ -241,16 +241,18 @@ function releaseIfClear(db: Plv8, intentIds: string[], reason: string, by: strin
 }
 
 /**
- * The open conflicts of an intent (`intentExpr` is an SQL expression for its
- * id): not reviewed, with the other side still active. Optionally errors only.
+ * The conflicts that hold an intent back (`intentExpr` is an SQL expression
+ * for its id): those it recorded itself when it registered, against intents
+ * declared before it, that are not reviewed and whose other side is still
+ * active. Conflicts that later newcomers record against it never count: first
+ * to declare, first to proceed. Optionally errors only.
  */
 export const openConflictsSql = (intentExpr: string, errorsOnly = false) => `
   SELECT c.id, c.conflict_type, c.severity, c.affected_objects,
          o.id AS other_id, o.agent_id AS other_agent, o.feature_name AS other_feature
     FROM tb_pggit_conflict c
-    JOIN tb_pggit_intent o
-      ON o.id = CASE WHEN c.intent_a = ${intentExpr} THEN c.intent_b ELSE c.intent_a END
-   WHERE (c.intent_a = ${intentExpr} OR c.intent_b = ${intentExpr})
+    JOIN tb_pggit_intent o ON o.id = c.intent_b
+   WHERE c.intent_a = ${intentExpr}
      AND NOT c.reviewed
      AND o.status IN (${ACTIVE_STATUS_SQL})${errorsOnly ? " AND c.severity = 'error'" : ''}`;
 

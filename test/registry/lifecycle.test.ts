@@ -232,6 +232,31 @@ describe('conflicted intents', () => {
     expect((await conflictsOf(db.pool, b.intent.id)).every((c) => !c.reviewed)).toBe(true);
   });
 
+  it('conflicts that later newcomers record against it never hold it back', async () => {
+    // first to declare, first to proceed: B is conflicted because of A; D
+    // arrives later and conflicts with B. Resolving B's own conflicts with A
+    // releases B, and B may start, whatever D's conflict says.
+    const a = await register(db.pool, 'nc-a', 'nc_one', 'ALTER TABLE nc_t ADD COLUMN a int');
+    const b = await register(
+      db.pool,
+      'nc-b',
+      'nc_two',
+      'ALTER TABLE nc_t ADD COLUMN a int; ALTER TABLE nc_u ADD COLUMN z int',
+    );
+    const d = await register(db.pool, 'nc-d', 'nc_three', 'ALTER TABLE nc_u ADD COLUMN z int');
+    expect(d.conflicts.map((c) => [c.intent_b, c.conflict_type, c.severity])).toEqual(
+      expect.arrayContaining([[b.intent.id, 'column', 'error']]),
+    );
+    for (const c of b.conflicts) {
+      expect(c.intent_b).toBe(a.intent.id);
+      await result(db.pool, 'SELECT pggit_resolve_conflict($1, $2) AS result', [c.id, 'ok']);
+    }
+    expect((await getIntent(db.pool, b.intent.id))?.status).toBe('registered');
+    expect((await mark(db.pool, 'in_progress', b.intent.id)).status).toBe('in_progress');
+    // while D, the later one, is still blocked by its error conflict with B
+    await expectSqlError(mark(db.pool, 'in_progress', d.intent.id), '55000');
+  });
+
   it('abandoning resolves its open conflicts with a note', async () => {
     const a = await register(db.pool, 'abn-a', 'abn_one', 'ALTER TABLE abn_t ADD COLUMN a int');
     const b = await register(db.pool, 'abn-b', 'abn_two', 'ALTER TABLE abn_t ADD COLUMN a int');
