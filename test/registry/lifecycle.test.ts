@@ -343,3 +343,28 @@ describe('open conflicts in the views', () => {
     expect(listed.rowCount).toBe(0);
   });
 });
+
+describe('branch names', () => {
+  it('a slug that looks like another slug’s numbered branch never reuses its name', async () => {
+    const first = await register(db.pool, 'br-a', 'brx', 'CREATE TABLE br_1 (id int)');
+    const second = await register(db.pool, 'br-a', 'brx', 'CREATE TABLE br_2 (id int)');
+    const lookalike = await register(db.pool, 'br-a', 'brx_001', 'CREATE TABLE br_3 (id int)');
+    expect([first, second, lookalike].map((r) => r.intent.branch_name)).toEqual([
+      'feature/brx',
+      'feature/brx_001',
+      'feature/brx_001_001',
+    ]);
+  });
+
+  it('LIKE wildcards in a feature name do not share a counter', async () => {
+    const pct = await register(db.pool, 'br-b', 'b%r', 'CREATE TABLE br_4 (id int)');
+    const under = await register(db.pool, 'br-b', 'b_r', 'CREATE TABLE br_5 (id int)');
+    // '%' becomes '_' in the slug, so both are b_r: one counter, two names
+    expect([pct.intent.branch_name, under.intent.branch_name]).toEqual([
+      'feature/b_r',
+      'feature/b_r_001',
+    ]);
+    const other = await register(db.pool, 'br-b', 'bar', 'CREATE TABLE br_6 (id int)');
+    expect(other.intent.branch_name).toBe('feature/bar');
+  });
+});
