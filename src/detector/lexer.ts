@@ -13,6 +13,8 @@ export type TokenType =
   | 'comment'
   /** A psql meta-command line (`\connect db`), skipped like a comment. */
   | 'meta'
+  /** The data lines after `COPY ... FROM STDIN;`, up to and including the `\.` line. */
+  | 'copydata'
   /** An unquoted identifier or keyword; `value` is case-folded and truncated. */
   | 'ident'
   /** `"Quoted"` or `U&"..."` identifier; `value` is the exact (decoded) name. */
@@ -44,7 +46,7 @@ export interface Token {
 
 /** Whitespace, comments and psql meta-commands: tokens that carry no meaning. */
 export function isTrivia(t: Token): boolean {
-  return t.type === 'space' || t.type === 'comment' || t.type === 'meta';
+  return t.type === 'space' || t.type === 'comment' || t.type === 'meta' || t.type === 'copydata';
 }
 
 function isSpace(c: number): boolean {
@@ -221,6 +223,11 @@ export function lex(sql: string, trivia: boolean): Token[] {
   const n = sql.length;
   let i = 0;
   let atLineStart = true;
+  // COPY ... FROM STDIN (pg_dump's data sections): the lines after the
+  // statement are data, not SQL. 0: nothing seen, 1: FROM seen, 2: FROM STDIN.
+  let statementStart = true;
+  let inCopy = false;
+  let copyFrom = 0;
   const push = (
     type: TokenType,
     start: number,
@@ -229,7 +236,24 @@ export function lex(sql: string, trivia: boolean): Token[] {
     unterminated?: boolean,
     text?: string,
   ) => {
-    if (!trivia && !unterminated && (type === 'space' || type === 'comment' || type === 'meta')) {
+    if (type !== 'space' && type !== 'comment' && type !== 'meta' && type !== 'copydata') {
+      if (statementStart) {
+        inCopy = type === 'ident' && value === 'copy';
+        copyFrom = 0;
+        statementStart = false;
+      } else if (inCopy && copyFrom < 2) {
+        if (type === 'ident' && value === 'from') copyFrom = 1;
+        else if (copyFrom === 1) copyFrom = type === 'ident' && value === 'stdin' ? 2 : 0;
+      }
+      if (type === 'punct' && end - start === 1 && sql.charCodeAt(start) === 59) {
+        statementStart = true;
+      }
+    }
+    if (
+      !trivia &&
+      !unterminated &&
+      (type === 'space' || type === 'comment' || type === 'meta' || type === 'copydata')
+    ) {
       return;
     }
     // one shape for every token (fields may be undefined) keeps property access monomorphic
@@ -435,8 +459,27 @@ export function lex(sql: string, trivia: boolean): Token[] {
     }
     // punctuation
     if (c === 40 || c === 41 || c === 91 || c === 93 || c === 44 || c === 59) {
+      const copyData = c === 59 && inCopy && copyFrom === 2;
       push('punct', i, i + 1);
       i++;
+      if (copyData) {
+        // the rest of this line, then data lines up to a line that is `\.`
+        let j = sql.indexOf('\n', i);
+        while (j >= 0) {
+          const next = sql.indexOf('\n', j + 1);
+          const line = sql.slice(j + 1, next < 0 ? n : next).replace(/\r$/, '');
+          if (line === '\\.') {
+            j = next < 0 ? n : next + 1;
+            break;
+          }
+          j = next;
+        }
+        const end = j < 0 ? n : j;
+        if (end > i) push('copydata', i, end);
+        inCopy = false;
+        i = end;
+        atLineStart = true;
+      }
       continue;
     }
     if (c === 58) {

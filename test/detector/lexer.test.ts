@@ -329,3 +329,34 @@ describe('linear time on 1 MB of adversarial input', () => {
     });
   }
 });
+
+describe('COPY ... FROM STDIN data (pg_dump)', () => {
+  const dump = [
+    'COPY public.users (id, email) FROM stdin;',
+    '1\tann@example.com; DROP TABLE users',
+    "2\tbob's \\N",
+    '\\.',
+    'ALTER TABLE ONLY public.users ADD CONSTRAINT users_pkey PRIMARY KEY (id);',
+  ].join('\n');
+
+  it('skips the data lines up to \\. and resumes SQL after them', () => {
+    const r = parseScript(dump);
+    expect(r.statements.map((s) => s.kind)).toEqual(['COPY', 'ALTER TABLE']);
+    expect(r.objects.some((o) => o.qualified === 'public.users.users_pkey')).toBe(true);
+    expect(r.warnings.map((w) => w.message)).toEqual(['statement 1: COPY is not analysed']);
+  });
+
+  it('keeps the data as one trivia token, and the round trip exact', () => {
+    const tokens = tokenize(dump);
+    expect(tokens.map((t) => t.text).join('')).toBe(dump);
+    const data = tokens.filter((t) => t.type === 'copydata');
+    expect(data).toHaveLength(1);
+    expect(data[0]?.text).toContain('DROP TABLE users');
+  });
+
+  it('data without a terminator runs to the end; COPY ... TO STDOUT has none', () => {
+    expect(parseScript('COPY t FROM STDIN;\n1\n2').statements).toHaveLength(1);
+    const out = parseScript('COPY t TO stdout;\nCREATE TABLE after_copy (id int);');
+    expect(out.statements.map((s) => s.kind)).toEqual(['COPY', 'CREATE TABLE']);
+  });
+});
