@@ -100,13 +100,19 @@ state_dir() {
 
 STATE="$(state_dir)"
 DATA="$STATE/cluster"
-SOCK="$STATE"
+SOCK="$STATE/run"   # unix sockets and their lock files: a folder of their own
 PORT_FILE="$STATE/port"
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 cluster_running() {
-  [ -f "$DATA/postmaster.pid" ] && as_server "$(pg_bindir)/pg_ctl" -D "$DATA" status >/dev/null 2>&1
+  [ -f "$DATA/postmaster.pid" ] || return 1
+  # A postmaster killed hard can linger as a zombie that pg_ctl still takes
+  # for a running server: look at the process state first.
+  local pid; pid="$(head -n 1 "$DATA/postmaster.pid")"
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  [ "$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)" != "Z" ] || return 1
+  as_server "$(pg_bindir)/pg_ctl" -D "$DATA" status >/dev/null 2>&1
 }
 
 running_port() { sed -n '4p' "$DATA/postmaster.pid"; }
@@ -131,14 +137,31 @@ start_cluster() {
       as_server "$(pg_bindir)/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C >&2
   fi
   if cluster_running; then return; fi
-  # A stale pid file from a killed server would block the start.
+  # A server killed hard leaves its pid file, and its socket lock file in our
+  # socket folder, both naming a dead (or zombie) postmaster: either would block
+  # the start. Nothing else uses this folder, so they can go.
   if [ -f "$DATA/postmaster.pid" ]; then log "removing stale postmaster.pid"; rm -f "$DATA/postmaster.pid"; fi
+  rm -rf "$SOCK"
+  mkdir -p "$SOCK"
+  if [ "$(id -u)" -eq 0 ]; then chown "$(server_user)" "$SOCK"; fi
   local port; port="$(pick_port)"
   echo "$port" >"$PORT_FILE"
   log "starting PostgreSQL $PG_MAJOR on 127.0.0.1:$port (data: $DATA)"
-  as_server "$(pg_bindir)/pg_ctl" -D "$DATA" -l "$STATE/server.log" -w -t 60 start \
-    -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SOCK -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" >&2 ||
-    { tail -n 30 "$STATE/server.log" >&2; die "PostgreSQL did not start"; }
+  local try
+  for try in 1 2 3 4 5; do
+    if as_server "$(pg_bindir)/pg_ctl" -D "$DATA" -l "$STATE/server.log" -w -t 60 start \
+      -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SOCK -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" >&2; then
+      return
+    fi
+    # the backends of a server killed hard may still hold its shared memory
+    # for a moment; anything else is a real failure
+    grep -q "still in use" "$STATE/server.log" 2>/dev/null || break
+    log "the previous server's processes are still exiting; retrying ($try)"
+    rm -f "$DATA/postmaster.pid"
+    sleep 1
+  done
+  tail -n 30 "$STATE/server.log" >&2
+  die "PostgreSQL did not start"
 }
 
 local_url() { echo "postgres://postgres@127.0.0.1:$(running_port)/$DB_NAME"; }

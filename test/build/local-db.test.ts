@@ -51,7 +51,6 @@ describe('scripts/local-db.sh', () => {
         readFileSync(join(state, 'cluster/postmaster.pid'), 'utf8').split('\n')[0],
       );
       process.kill(pid, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 1500));
       const again = run(['url'], { PGGIT_STATE_DIR: state }).trim();
       expect(await version(again)).toBe(await version(main));
     } finally {
