@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { runOnce, withDatabase } from './server.js';
 
 export interface TestDatabase {
   /** Connection URL of this file's database, as the superuser. */
@@ -23,26 +24,11 @@ export interface TestDatabase {
   close: () => Promise<void>;
 }
 
-export function withDatabase(url: string, database: string, user?: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  if (user !== undefined) u.username = user;
-  return u.toString();
-}
-
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('pggitAdminUrl');
   const template = inject('pggitTemplate');
   const name = `pggit_test_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string, params?: unknown[]) => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      return await c.query(sql, params);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string, params?: unknown[]) => runOnce(adminUrl, sql, params);
   await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = withDatabase(adminUrl, name);
   const pool = new pg.Pool({ connectionString: url, max: 20 });

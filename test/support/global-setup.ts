@@ -9,8 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { runOnce, withDatabase } from './server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -19,12 +19,6 @@ declare module 'vitest' {
     pggitAdminUrl: string;
     pggitTemplate: string;
   }
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 async function serverUrl(): Promise<{ url: string; stop?: () => Promise<void> }> {
@@ -39,23 +33,13 @@ async function serverUrl(): Promise<{ url: string; stop?: () => Promise<void> }>
   return { url };
 }
 
-async function admin(adminUrl: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 export default async function setup(project: TestProject) {
   const { url, stop } = await serverUrl();
   const adminUrl = withDatabase(url, 'postgres');
   // One template per run, so two runs on one cluster never drop each other's.
   const TEMPLATE = `pggit_template_${process.pid}`;
-  await admin(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-  await admin(adminUrl, `CREATE DATABASE ${TEMPLATE}`);
+  await runOnce(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+  await runOnce(adminUrl, `CREATE DATABASE ${TEMPLATE}`);
   execFileSync('npx', ['--no-install', 'graphile-migrate', 'migrate', '--forceActions'], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: withDatabase(url, TEMPLATE) },
@@ -64,7 +48,7 @@ export default async function setup(project: TestProject) {
   project.provide('pggitAdminUrl', adminUrl);
   project.provide('pggitTemplate', TEMPLATE);
   return async () => {
-    await admin(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`).catch(() => {});
+    await runOnce(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`).catch(() => {});
     await stop?.();
   };
 }
