@@ -5,23 +5,16 @@
  * the expected types, severities and objects. This checks the detector as
  * bundled for PLV8, apart from the registry's storage and locking.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import {
+  type ActualConflict,
+  compareConflicts,
+  type ExpectedConflict,
+  loadScenario,
+  scenarioFiles,
+} from './expectations.js';
 
-const seedDir = join(dirname(fileURLToPath(import.meta.url)), 'seed');
-const files = readdirSync(seedDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
-
-interface Expected {
-  with: string;
-  type: string;
-  severity: string;
-  objects?: string[];
-}
 interface Known {
   agent_id: string;
   feature_name: string;
@@ -50,8 +43,8 @@ async function detect(a: object, b: object) {
   }[];
 }
 
-describe.each(files)('%s through pggit_detect', (file) => {
-  const scenario = JSON.parse(readFileSync(join(seedDir, file), 'utf8'));
+describe.each(scenarioFiles)('%s through pggit_detect', (file) => {
+  const scenario = loadScenario(file);
   it('reports the expected conflicts', async () => {
     const known = new Map<string, Known>();
     let compared = 0;
@@ -68,12 +61,12 @@ describe.each(files)('%s through pggit_detect', (file) => {
         schema_changes: step.schema_changes,
         tables_affected: step.tables_affected ?? [],
       };
-      const expected: Expected[] | undefined = step.expect?.conflicts;
-      const include: Expected[] = step.expect?.conflicts_include ?? [];
+      const expected: ExpectedConflict[] | undefined = step.expect?.conflicts;
+      const include: ExpectedConflict[] = step.expect?.conflicts_include ?? [];
       // a newcomer's status says whether it has any conflict at all
       const status: string | undefined = step.op === 'register' ? step.expect?.status : undefined;
       if (expected !== undefined || include.length > 0 || status !== undefined) {
-        const actual: (Expected & { objects: string[] })[] = [];
+        const actual: ActualConflict[] = [];
         for (const [alias, other] of known) {
           if (!other.active) continue;
           for (const r of await detect(mine, other)) {
@@ -85,14 +78,7 @@ describe.each(files)('%s through pggit_detect', (file) => {
             });
           }
         }
-        const key = (c: Expected) => `${c.with}/${c.type}/${c.severity}`;
-        if (expected !== undefined)
-          expect(actual.map(key).sort()).toEqual(expected.map(key).sort());
-        for (const e of [...(expected ?? []), ...include]) {
-          const found = actual.find((a) => key(a) === key(e));
-          expect(found, `${key(e)} in ${actual.map(key).join(', ')}`).toBeDefined();
-          if (e.objects) expect(found?.objects).toEqual(e.objects);
-        }
+        compareConflicts(actual, expected, include);
         if (status === 'conflicted') expect(actual.length).toBeGreaterThan(0);
         if (status === 'registered') expect(actual).toEqual([]);
         compared += 1;

@@ -3,28 +3,10 @@
  * in ./seed/README.md), each run step by step through the SQL API on a fresh
  * database.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-
-const seedDir = join(dirname(fileURLToPath(import.meta.url)), 'seed');
-
-interface ExpectedConflict {
-  with: string;
-  type: string;
-  severity: string;
-  objects?: string[];
-}
-// biome-ignore lint/suspicious/noExplicitAny: scenario steps are free-form JSON
-type Step = Record<string, any>;
-interface Scenario {
-  name: string;
-  about?: string;
-  steps: Step[];
-}
+import { compareConflicts, loadScenario, type Step, scenarioFiles } from './expectations.js';
 
 interface ConflictJson {
   id: number;
@@ -35,10 +17,6 @@ interface ConflictJson {
   affected_objects: string[];
   reviewed?: boolean;
 }
-
-const scenarioFiles = readdirSync(seedDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
 
 const TABLES = [
   'tb_pggit_intent',
@@ -135,26 +113,8 @@ class Runner {
   }
 }
 
-const key = (c: { with: string; type: string; severity: string }) =>
-  `${c.with}/${c.type}/${c.severity}`;
-
-function compareConflicts(
-  actual: { with: string; type: string; severity: string; objects: string[] }[],
-  expected: ExpectedConflict[] | undefined,
-  include: ExpectedConflict[] | undefined,
-) {
-  if (expected !== undefined) {
-    expect(actual.map(key).sort()).toEqual(expected.map(key).sort());
-  }
-  for (const e of [...(expected ?? []), ...(include ?? [])]) {
-    const match = actual.find((a) => key(a) === key(e));
-    expect(match, `expected conflict ${key(e)} among ${actual.map(key).join(', ')}`).toBeDefined();
-    if (e.objects !== undefined) expect(match?.objects).toEqual(e.objects);
-  }
-}
-
 describe.each(scenarioFiles)('scenario %s', (file) => {
-  const scenario = JSON.parse(readFileSync(join(seedDir, file), 'utf8')) as Scenario;
+  const scenario = loadScenario(file);
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
