@@ -174,14 +174,7 @@ function findConflicts(db: Plv8, mine: PreparedIntent): FoundConflict[] {
   const candidates = rows<Candidate>(db, CANDIDATES_SQL, [mine.keys, mine.intent.agent_id]);
   const found: FoundConflict[] = [];
   for (const other of candidates) {
-    const theirs = prepareIntent({
-      id: other.id,
-      agent_id: other.agent_id,
-      feature_name: other.feature_name,
-      schema_changes: other.schema_changes,
-      tables_affected: other.tables_affected,
-    });
-    for (const r of detectPrepared(mine, theirs)) found.push({ ...r, other });
+    for (const r of detectPrepared(mine, prepareIntent(other))) found.push({ ...r, other });
   }
   return found;
 }
@@ -451,8 +444,12 @@ function transition(db: Plv8, to: Status, idArg: unknown, reasonArg: unknown, by
     // object with this intent (they hold its keys' locks), so that a conflict
     // one of them is recording right now is seen and released below. Advisory
     // locks before row locks, in the same order as pggit_register.
-    const current = intentById(db, v.requiredText('intent_id', idArg));
-    if (current !== undefined) lockKeys(db, current.object_keys);
+    const keys = row<{ k: string[] }>(
+      db,
+      'SELECT object_keys AS k FROM tb_pggit_intent WHERE id = $1',
+      [v.requiredText('intent_id', idArg)],
+    );
+    if (keys !== undefined) lockKeys(db, keys.k);
   }
   const intent = requireIntent(db, idArg, true);
   checkIdentity(db, intent.agent_id);
