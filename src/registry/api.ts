@@ -17,7 +17,7 @@ import {
 } from '../detector/index.js';
 import type { ConflictReport, ParseResult } from '../detector/types.js';
 import { branchName, branchSlug } from './branch.js';
-import { invalidArgument, notFound, PggitError, SqlState } from './errors.js';
+import { invalidArgument, notFound, PggitError, SqlState, wrongState } from './errors.js';
 import { ACTIVE_STATUS_SQL, type Status } from './lifecycle.js';
 import { type Plv8, row, rows } from './plv8-api.js';
 import * as v from './validate.js';
@@ -454,10 +454,7 @@ function transition(db: Plv8, to: Status, idArg: unknown, reasonArg: unknown, by
   const intent = requireIntent(db, idArg, true);
   checkIdentity(db, intent.agent_id);
   if (intent.status === to) {
-    throw new PggitError(
-      SqlState.objectNotInPrerequisiteState,
-      `cannot move intent ${intent.id} from ${to} to ${to}: it is already ${to}`,
-    );
+    throw wrongState(`cannot move intent ${intent.id} from ${to} to ${to}: it is already ${to}`);
   }
   // The guard trigger enforces the lifecycle (and the blocked start), so that
   // direct SQL obeys the same rules; here we only say who and why.

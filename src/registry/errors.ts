@@ -53,3 +53,7 @@ export const invalidArgument = (message: string, hint?: string) =>
   new PggitError(SqlState.invalidParameterValue, message, hint === undefined ? {} : { hint });
 
 export const notFound = (message: string) => new PggitError(SqlState.noDataFound, message);
+
+/** A lifecycle rule refuses the change (55000). */
+export const wrongState = (message: string, extra: { detail?: string; hint?: string } = {}) =>
+  new PggitError(SqlState.objectNotInPrerequisiteState, message, extra);

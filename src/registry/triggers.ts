@@ -5,7 +5,7 @@
  */
 
 import { type IntentRow, openConflictsSql } from './api.js';
-import { PggitError, SqlState } from './errors.js';
+import { PggitError, SqlState, wrongState } from './errors.js';
 import { allowedTransitions, canTransition, type Status } from './lifecycle.js';
 import { type Plv8, rows, type TriggerContext } from './plv8-api.js';
 
@@ -15,9 +15,6 @@ type IntentTriggerRow = Omit<IntentRow, 'created_at' | 'updated_at'> & {
 };
 
 const IMMUTABLE_COLUMNS = ['id', 'agent_id', 'branch_name'] as const;
-
-const stateError = (message: string, extra: { detail?: string; hint?: string } = {}) =>
-  new PggitError(SqlState.objectNotInPrerequisiteState, message, extra);
 
 interface OpenConflict {
   id: number;
@@ -40,20 +37,20 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
   const NEW = tg.NEW as IntentTriggerRow;
   if (tg.TG_OP === 'INSERT') {
     if (NEW.status !== 'registered' && NEW.status !== 'conflicted') {
-      throw stateError(`a new intent starts as registered or conflicted, not ${NEW.status}`);
+      throw wrongState(`a new intent starts as registered or conflicted, not ${NEW.status}`);
     }
     return NEW;
   }
   const OLD = tg.OLD as IntentTriggerRow;
   for (const col of IMMUTABLE_COLUMNS) {
-    if (NEW[col] !== OLD[col]) throw stateError(`${col} of intent ${OLD.id} cannot change`);
+    if (NEW[col] !== OLD[col]) throw wrongState(`${col} of intent ${OLD.id} cannot change`);
   }
   const from = OLD.status as Status;
   const to = NEW.status as Status;
   if (from === to) return NEW;
   if (!canTransition(from, to)) {
     const allowed = allowedTransitions(from);
-    throw stateError(`cannot move intent ${OLD.id} from ${from} to ${to}`, {
+    throw wrongState(`cannot move intent ${OLD.id} from ${from} to ${to}`, {
       hint:
         allowed.length === 0
           ? `${from} is final`
@@ -63,7 +60,7 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
   if (from === 'conflicted' && to === 'in_progress') {
     const blocking = openConflicts(db, OLD.id, true);
     if (blocking.length > 0) {
-      throw stateError(
+      throw wrongState(
         `cannot move intent ${OLD.id} from conflicted to in_progress: ${blocking.length} unresolved error conflict(s)`,
         {
           detail: blocking.map(describe).join('\n'),
@@ -75,7 +72,7 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
   if (from === 'conflicted' && to === 'registered') {
     const open = openConflicts(db, OLD.id);
     if (open.length > 0) {
-      throw stateError(
+      throw wrongState(
         `cannot move intent ${OLD.id} from conflicted to registered: ${open.length} open conflict(s)`,
         { detail: open.map(describe).join('\n') },
       );

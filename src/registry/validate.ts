@@ -3,7 +3,7 @@
  * a message naming the argument; the limits are documented in the README.
  */
 import { invalidArgument } from './errors.js';
-import { isStatus, RISK_LEVELS, type RiskLevel, type Status } from './lifecycle.js';
+import { isStatus, RISK_LEVELS, type RiskLevel, STATUSES, type Status } from './lifecycle.js';
 
 export const LIMITS = {
   /** agent_id, feature_name, reviewed_by, changed_by: characters. */
@@ -81,7 +81,7 @@ export function statusFilter(value: unknown): Status | null {
   if (value === null || value === undefined) return null;
   if (!isStatus(value)) {
     throw invalidArgument(
-      `status must be one of registered, in_progress, completed, merged, abandoned, conflicted, not ${JSON.stringify(value)}`,
+      `status must be one of ${STATUSES.join(', ')}, not ${JSON.stringify(value)}`,
     );
   }
   return value;
