@@ -1986,6 +1986,22 @@ call_function(Isolate *iso, Local<Context> ctx, ProcEntry *pe, CallState *cs)
 	});
 }
 
+/* The current role's context; when it cannot be made, fills `out` and returns nullptr. */
+static ContextEntry *
+context_for_call(Outcome *out)
+{
+	try
+	{
+		return get_context_entry(GetUserId());
+	}
+	catch (JsThrow &e)
+	{
+		out->kind = Outcome::MSG;
+		out->msg = pstrdup(e.msg);
+		return nullptr;
+	}
+}
+
 /* Runs all V8 work of one call; never longjmps, never throws. */
 static void
 run_call(CallState *cs, Outcome *out)
@@ -1993,18 +2009,10 @@ run_call(CallState *cs, Outcome *out)
 	Isolate    *iso = g_isolate;
 	Isolate::Scope is(iso);
 	HandleScope hs(iso);
-	ContextEntry *ce;
+	ContextEntry *ce = context_for_call(out);
 
-	try
-	{
-		ce = get_context_entry(GetUserId());
-	}
-	catch (JsThrow &e)
-	{
-		out->kind = Outcome::MSG;
-		out->msg = pstrdup(e.msg);
+	if (ce == nullptr)
 		return;
-	}
 	Local<Context> ctx = ce->ctx.Get(iso);
 	Context::Scope cscope(ctx);
 	TryCatch	tc(iso);
@@ -2043,18 +2051,10 @@ run_inline(const char *src, Outcome *out)
 	Isolate    *iso = g_isolate;
 	Isolate::Scope is(iso);
 	HandleScope hs(iso);
-	ContextEntry *ce;
+	ContextEntry *ce = context_for_call(out);
 
-	try
-	{
-		ce = get_context_entry(GetUserId());
-	}
-	catch (JsThrow &e)
-	{
-		out->kind = Outcome::MSG;
-		out->msg = pstrdup(e.msg);
+	if (ce == nullptr)
 		return;
-	}
 	Local<Context> ctx = ce->ctx.Get(iso);
 	Context::Scope cscope(ctx);
 	TryCatch	tc(iso);
@@ -2084,18 +2084,10 @@ run_validate(Oid fn_oid, Outcome *out)
 	Isolate    *iso = g_isolate;
 	Isolate::Scope is(iso);
 	HandleScope hs(iso);
-	ContextEntry *ce;
+	ContextEntry *ce = context_for_call(out);
 
-	try
-	{
-		ce = get_context_entry(GetUserId());
-	}
-	catch (JsThrow &e)
-	{
-		out->kind = Outcome::MSG;
-		out->msg = pstrdup(e.msg);
+	if (ce == nullptr)
 		return;
-	}
 	Local<Context> ctx = ce->ctx.Get(iso);
 	Context::Scope cscope(ctx);
 	TryCatch	tc(iso);
