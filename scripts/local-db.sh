@@ -11,6 +11,11 @@
 # With PGGIT_DATABASE_URL or DATABASE_URL set, that server is used instead: no
 # package install and no cluster, only the migration.
 #
+# With PGGIT_PG_ROOT set, the cluster runs from a private, relocated copy of
+# Debian's PostgreSQL under that folder (made on first use), and the runtime is
+# built and installed there: two checkouts that change plv8/ never replace each
+# other's plv8_compat in the system's PostgreSQL.
+#
 # Everything but the URL goes to stderr.
 set -euo pipefail
 
@@ -32,7 +37,7 @@ as_root() {
 
 external_url="${PGGIT_DATABASE_URL:-${DATABASE_URL:-}}"
 
-pg_bindir() { echo "/usr/lib/postgresql/$PG_MAJOR/bin"; }
+pg_bindir() { echo "${PGGIT_PG_ROOT:-}/usr/lib/postgresql/$PG_MAJOR/bin"; }
 
 apt_updated=0
 apt_install() {
@@ -46,13 +51,26 @@ apt_install() {
 }
 
 ensure_packages() {
-  local missing=()
-  [ -x "$(pg_bindir)/postgres" ] || missing+=("postgresql-$PG_MAJOR")
+  local missing=() sys="/usr/lib/postgresql/$PG_MAJOR"
+  [ -x "$sys/bin/postgres" ] || missing+=("postgresql-$PG_MAJOR")
   command -v psql >/dev/null 2>&1 || missing+=("postgresql-client-$PG_MAJOR")
+  if [ -n "${PGGIT_PG_ROOT:-}" ] && [ ! -f "/usr/include/postgresql/$PG_MAJOR/server/postgres.h" ]; then
+    missing+=("postgresql-server-dev-$PG_MAJOR")
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  if [ -n "${PGGIT_PG_ROOT:-}" ] && [ ! -x "$(pg_bindir)/postgres" ]; then
+    # PostgreSQL finds its share and lib folders relative to its binaries, so
+    # a copy of the three trees is a complete, private installation.
+    log "copying PostgreSQL $PG_MAJOR into $PGGIT_PG_ROOT"
+    mkdir -p "$PGGIT_PG_ROOT/usr/lib/postgresql" "$PGGIT_PG_ROOT/usr/share/postgresql" "$PGGIT_PG_ROOT/usr/include"
+    cp -a "$sys" "$PGGIT_PG_ROOT/usr/lib/postgresql/"
+    cp -a "/usr/share/postgresql/$PG_MAJOR" "$PGGIT_PG_ROOT/usr/share/postgresql/"
+    cp -a /usr/include/postgresql "$PGGIT_PG_ROOT/usr/include/"
+    chmod 755 "$PGGIT_PG_ROOT"
+  fi
   # The PLV8-compatible runtime (skips itself when real PLV8 is installed,
   # and when the installed build is current).
-  bash "$root/plv8/install.sh"
+  PG_CONFIG="$(pg_bindir)/pg_config" bash "$root/plv8/install.sh"
 }
 
 # --- where the cluster lives -------------------------------------------------
