@@ -11,8 +11,6 @@ export interface Plv8 {
   quote_ident(name: string): string;
   quote_literal(value: string): string;
   subtransaction<T>(fn: () => T): T;
-  NOTICE: number;
-  WARNING: number;
 }
 
 /** Rows of a statement that returns rows. */
