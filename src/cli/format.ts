@@ -179,9 +179,6 @@ export function formatVersion(client: string, server: VersionInfo | null): strin
 
 export function formatEvent(e: PggitEvent, at: Date = new Date()): string {
   const ts = at.toISOString();
-  if (e.event === 'conflict') {
-    return `${ts}  conflict #${e.conflict_id}  ${e.severity} ${e.conflict_type}  ${e.agent_a} (${e.intent_a}) vs ${e.agent_b} (${e.intent_b})`;
-  }
   const change = e.old_status === null ? e.status : `${e.old_status} -> ${e.status}`;
-  return `${ts}  ${e.event}  ${change}  ${e.agent_id} "${e.feature_name}" (${e.intent_id}, ${e.branch_name})`;
+  return `${ts}  ${e.event}  ${change}  (${e.intent_id})`;
 }

@@ -4,10 +4,11 @@
  * rules and leaves the same history.
  */
 
-import { type IntentRow, openConflictsSql } from './api.js';
+import type { Registry } from './context.js';
 import { PggitError, SqlState, wrongState } from './errors.js';
 import { allowedTransitions, canTransition, type Status } from './lifecycle.js';
-import { type Plv8, rows, type TriggerContext } from './plv8-api.js';
+import type { TriggerContext } from './plv8-api.js';
+import type { IntentRow } from './rows.js';
 
 type IntentTriggerRow = Omit<IntentRow, 'created_at' | 'updated_at'> & {
   created_at: Date;
@@ -26,20 +27,22 @@ interface OpenConflict {
   other_feature: string;
 }
 
-function openConflicts(db: Plv8, intentId: string, errorsOnly = false): OpenConflict[] {
-  return rows<OpenConflict>(db, `${openConflictsSql('$1', errorsOnly)} ORDER BY c.id`, [intentId]);
-}
-
 const describe = (c: OpenConflict) =>
   `conflict ${c.id}: ${c.severity} ${c.conflict_type} on ${c.affected_objects.join(', ')} with ${c.other_agent} ("${c.other_feature}", intent ${c.other_id})`;
 
-export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
+/**
+ * Refuses what the lifecycle forbids. It returns nothing, which keeps the
+ * row as PostgreSQL built it (PLV8 keeps the row when a BEFORE trigger
+ * returns undefined): returning NEW would send every column through JS and
+ * back, and a number JS cannot hold would come back changed.
+ */
+export function intentGuard(r: Registry, tg: TriggerContext<IntentTriggerRow>): void {
   const NEW = tg.NEW as IntentTriggerRow;
   if (tg.TG_OP === 'INSERT') {
     if (NEW.status !== 'registered' && NEW.status !== 'conflicted') {
       throw wrongState(`a new intent starts as registered or conflicted, not ${NEW.status}`);
     }
-    return NEW;
+    return;
   }
   const OLD = tg.OLD as IntentTriggerRow;
   for (const col of IMMUTABLE_COLUMNS) {
@@ -47,9 +50,9 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
   }
   const from = OLD.status as Status;
   const to = NEW.status as Status;
-  if (from === to) return NEW;
+  if (from === to) return;
   if (!canTransition(from, to)) {
-    const allowed = allowedTransitions(from);
+    const allowed = allowedTransitions(from).filter((s) => s !== 'conflicted');
     throw wrongState(`cannot move intent ${OLD.id} from ${from} to ${to}`, {
       hint:
         allowed.length === 0
@@ -58,7 +61,7 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
     });
   }
   if (from === 'conflicted' && to === 'in_progress') {
-    const blocking = openConflicts(db, OLD.id, true);
+    const blocking = r.rows<OpenConflict>(r.sql.openErrorConflicts, [OLD.id]);
     if (blocking.length > 0) {
       throw wrongState(
         `cannot move intent ${OLD.id} from conflicted to in_progress: ${blocking.length} unresolved error conflict(s)`,
@@ -70,7 +73,7 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
     }
   }
   if (from === 'conflicted' && to === 'registered') {
-    const open = openConflicts(db, OLD.id);
+    const open = r.rows<OpenConflict>(r.sql.openConflicts, [OLD.id]);
     if (open.length > 0) {
       throw wrongState(
         `cannot move intent ${OLD.id} from conflicted to registered: ${open.length} open conflict(s)`,
@@ -78,37 +81,39 @@ export function intentGuard(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
       );
     }
   }
-  return NEW;
+  if (from === 'registered' && to === 'conflicted') {
+    if (r.row(r.sql.openConflicts, [OLD.id]) === undefined) {
+      throw wrongState(
+        `cannot move intent ${OLD.id} from registered to conflicted: it has no open conflict`,
+      );
+    }
+  }
 }
 
-export function intentAudit(db: Plv8, tg: TriggerContext<IntentTriggerRow>) {
+/**
+ * The history row of every insert and status change, and a notification.
+ * The payload says only what happened to which intent: any role may LISTEN
+ * on a channel, so names stay out of it (readers ask pggit for the rest).
+ */
+export function intentAudit(r: Registry, tg: TriggerContext<IntentTriggerRow>) {
   const NEW = tg.NEW as IntentTriggerRow;
   const OLD = tg.TG_OP === 'UPDATE' ? (tg.OLD as IntentTriggerRow) : null;
-  if (OLD !== null && OLD.status === NEW.status) return null;
-  db.execute(
-    `INSERT INTO tb_pggit_intent_history (intent_id, old_status, new_status, reason, changed_by)
-     VALUES ($1, $2, $3, nullif(current_setting('pggit.reason', true), ''),
-             coalesce(nullif(current_setting('pggit.changed_by', true), ''), session_user::text))`,
-    [NEW.id, OLD === null ? null : OLD.status, NEW.status],
-  );
-  db.execute("SELECT pg_notify('pggit', $1)", [
+  if (OLD !== null && OLD.status === NEW.status) return;
+  r.db.execute(r.sql.insertHistory, [NEW.id, OLD === null ? null : OLD.status, NEW.status]);
+  r.db.execute(r.sql.notify, [
     JSON.stringify({
       event: OLD === null ? 'registered' : 'status_changed',
       intent_id: NEW.id,
-      agent_id: NEW.agent_id,
-      feature_name: NEW.feature_name,
-      branch_name: NEW.branch_name,
       old_status: OLD === null ? null : OLD.status,
       status: NEW.status,
     }),
   ]);
-  return null;
 }
 
-export function historyImmutable(_db: Plv8, tg: TriggerContext<unknown>): never {
+export function appendOnly(_r: Registry, tg: TriggerContext<unknown>): never {
   throw new PggitError(
     SqlState.insufficientPrivilege,
-    `tb_pggit_intent_history is append-only: ${tg.TG_OP} is not allowed`,
-    { hint: 'the audit trail of intents can only grow' },
+    `${tg.TG_TABLE_NAME} is append-only: ${tg.TG_OP} is not allowed`,
+    { hint: 'the audit trail of intents and conflicts can only grow' },
   );
 }

@@ -412,7 +412,6 @@ describe('pggit watch', () => {
       expect.objectContaining({
         event: 'registered',
         intent_id: r.intent.id,
-        agent_id: 'cli-w',
         status: 'registered',
       }),
     ]);
