@@ -85,10 +85,9 @@ function renderBodied(fn) {
 function renderInternal(fn, hash, tag) {
   if (fn.body !== undefined) return renderBodied(fn);
   const params = fn.args.map((a) => `${quoteName(a.name)} ${a.passAs?.type ?? a.type}`).join(', ');
-  const isTrigger = fn.returns === 'trigger';
-  const call = isTrigger
-    ? `pggit.functions.${fn.js}({ NEW: NEW, OLD: OLD, TG_OP: TG_OP, TG_NAME: TG_NAME, TG_WHEN: TG_WHEN, TG_LEVEL: TG_LEVEL, TG_TABLE_NAME: TG_TABLE_NAME, TG_TABLE_SCHEMA: TG_TABLE_SCHEMA, TG_ARGV: TG_ARGV })`
-    : `pggit.functions.${fn.js}(${fn.args.map((a) => a.name).join(', ')})`;
+  if (fn.returns === 'trigger')
+    throw new Error(`${fn.name}: triggers are PL/pgSQL (no row through JS)`);
+  const call = `pggit.functions.${fn.js}(${fn.args.map((a) => a.name).join(', ')})`;
   const sig = signature(
     SCHEMA,
     fn.name,

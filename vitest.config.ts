@@ -22,6 +22,7 @@ export default defineConfig({
             'test/scenarios/**/*.test.ts',
             'test/client/**/*.test.ts',
             'test/install/**/*.test.ts',
+            'test/reliability/**/*.test.ts',
           ],
           environment: 'node',
           // Starts (and if needed installs) the local PostgreSQL and builds

@@ -7,7 +7,7 @@
 import { detectConflicts, parseScript } from '../detector/index.js';
 import type { IntentInput } from '../detector/types.js';
 import { createRegistry, type InstallNames } from '../registry/context.js';
-import type { Plv8, TriggerContext } from '../registry/plv8-api.js';
+import type { Plv8 } from '../registry/plv8-api.js';
 import * as reg from '../registry/register.js';
 import * as resolution from '../registry/resolution.js';
 import * as transitions from '../registry/transitions.js';
@@ -28,9 +28,6 @@ function intentFromJson(name: string, value: unknown): IntentInput {
   };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: trigger rows are untyped records
-type AnyTrigger = TriggerContext<any>;
-
 export function create(plv8: Plv8, names: InstallNames) {
   const r = createRegistry(plv8, names);
   return {
@@ -48,8 +45,6 @@ export function create(plv8: Plv8, names: InstallNames) {
     markAbandoned: (...a: unknown[]) => transitions.markAbandoned(r, a[0], a[1], a[2]),
     resolveConflict: (...a: unknown[]) => resolution.resolveConflict(r, a[0], a[1], a[2], a[3]),
     reopenConflict: (...a: unknown[]) => resolution.reopenConflict(r, a[0], a[1], a[2]),
-    intentGuard: (tg: AnyTrigger) => triggers.intentGuard(r, tg),
-    intentAudit: (tg: AnyTrigger) => triggers.intentAudit(r, tg),
-    appendOnly: (tg: AnyTrigger) => triggers.appendOnly(r, tg),
+    checkTransition: (...a: unknown[]) => triggers.checkTransition(r, a[0], a[1], a[2]),
   };
 }

@@ -93,12 +93,17 @@ const transition = (to: string, js: string): SqlFunction => ({
   comment: `Move an intent to ${to.replace('_', ' ')}, following the lifecycle; returns the intent.`,
 });
 
-const trigger = (name: string, js: string, comment: string): SqlFunction => ({
+/** Triggers are PL/pgSQL: the row never goes through JS, so every value is kept exactly. */
+const trigger = (
+  name: string,
+  body: { language: 'plpgsql'; text: string },
+  comment: string,
+): SqlFunction => ({
   name,
   args: [],
   returns: 'trigger',
   volatility: 'VOLATILE',
-  js,
+  body,
   agentApi: false,
   comment,
 });
@@ -306,19 +311,33 @@ export const functions: SqlFunction[] = [
     agentApi: false,
     comment: 'Loads the pggit bundle into this PLV8 context (called by the other functions).',
   },
+  {
+    name: 'check_transition',
+    args: [
+      { name: 'intent_id', type: 'text' },
+      { name: 'from_status', type: 'text' },
+      { name: 'to_status', type: 'text' },
+    ],
+    returns: 'void',
+    volatility: 'STABLE',
+    js: 'checkTransition',
+    agentApi: false,
+    comment:
+      'The lifecycle rules, for the guard trigger: refuses (55000) a status change they forbid.',
+  },
   trigger(
     'intent_guard',
-    'intentGuard',
+    plpgsql(sql.intentGuardFn),
     'BEFORE INSERT OR UPDATE on tb_pggit_intent: enforces the lifecycle for API calls and direct SQL alike.',
   ),
   trigger(
     'intent_audit',
-    'intentAudit',
+    plpgsql(sql.intentAuditFn),
     'AFTER INSERT OR UPDATE on tb_pggit_intent: appends the history row and sends the pggit notification.',
   ),
   trigger(
     'append_only',
-    'appendOnly',
+    plpgsql(sql.appendOnlyFn),
     'Refuses UPDATE, DELETE and TRUNCATE on the audit tables: the history can only grow.',
   ),
 ];

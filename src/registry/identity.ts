@@ -5,17 +5,12 @@
  * actor: an agent may register and move only intents whose agent_id is its
  * own role name, and may not record another name as the one who acted.
  */
-import type { Registry } from './context.js';
 import { forbidden, invalidTransactionState } from './errors.js';
 
 export interface Session {
   session_user: string;
   isolation: string;
   bind: string;
-}
-
-export function session(r: Registry): Session {
-  return r.row<Session>(r.sql.session) as Session;
 }
 
 export const bound = (s: Session) => s.bind === 'on';

@@ -31,15 +31,3 @@ export function rows<T>(db: Plv8, sql: string, params: unknown[] = []): T[] {
 export function row<T>(db: Plv8, sql: string, params: unknown[] = []): T | undefined {
   return rows<T>(db, sql, params)[0];
 }
-
-export interface TriggerContext<Row> {
-  NEW: Row | null | undefined;
-  OLD: Row | null | undefined;
-  TG_OP: 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE';
-  TG_NAME: string;
-  TG_WHEN: 'BEFORE' | 'AFTER' | 'INSTEAD OF';
-  TG_LEVEL: 'ROW' | 'STATEMENT';
-  TG_TABLE_NAME: string;
-  TG_TABLE_SCHEMA: string;
-  TG_ARGV: string[];
-}

@@ -1,11 +1,12 @@
 /**
  * Declaring an intent (pggit_register) and its dry run (pggit_check).
  *
- * Race freedom: a registration takes transaction-scoped locks on its conflict
- * keys, in one global order, before it reads the active intents. Two
- * registrations that share any key serialise, and the second sees the first
- * (READ COMMITTED takes a fresh snapshot per statement); two that share none
- * never wait for each other.
+ * Race freedom: a registration locks the stripes of its conflict keys (row
+ * locks on tb_pggit_lock, in the one lock order of sql.ts) before it reads
+ * the active intents. Two registrations that share any key serialise, and the
+ * second sees the first (READ COMMITTED takes a fresh snapshot per
+ * statement); two that share none wait for each other only when their keys
+ * hash to a common stripe (about 5 keys each in 4096 stripes: rarely).
  *
  * Parse once: the newcomer's script is parsed here, once; every candidate is
  * compared from the objects stored when it registered, never parsed again
@@ -20,10 +21,10 @@ import {
   prepareIntent,
 } from '../detector/index.js';
 import type { ConflictReport, DbObject, ParseResult } from '../detector/types.js';
-import { branchName, branchSlug } from './branch.js';
+import { branchSlug } from './branch.js';
 import type { Registry } from './context.js';
 import { invalidArgument } from './errors.js';
-import { checkAgent, requireReadCommitted, session } from './identity.js';
+import { checkAgent, requireReadCommitted, type Session } from './identity.js';
 import type { Status } from './lifecycle.js';
 import type { ConflictRow } from './rows.js';
 import * as v from './validate.js';
@@ -124,25 +125,20 @@ function findConflicts(r: Registry, mine: PreparedIntent): FoundConflict[] {
   return found;
 }
 
-export function lockKeys(r: Registry, keys: string[]): void {
-  r.db.execute(r.sql.lockKeys, [LOCK_CLASS, keys]);
-}
-
-/** classid of every pggit advisory lock (the int4 form: pg_advisory_xact_lock(int, int)). */
-export const LOCK_CLASS = 0x70676974; // 'pgit'
-
 /**
- * The branch: a counter per exact slug, then a lock on the candidate name so
- * a slug like "user_001" and the second use of "user" can never both take it.
+ * Locks the stripes of the keys (the first lock of every write path; see
+ * sql.ts for the order) and reads the session in the same round trip.
  */
-function allocateBranch(r: Registry, featureName: string): string {
-  const slug = branchSlug(featureName);
-  for (;;) {
-    const { uses } = r.row<{ uses: number }>(r.sql.branchUse, [slug]) as { uses: number };
-    const branch = branchName(slug, uses);
-    lockKeys(r, [`branch:${branch}`]);
-    if (r.row(r.sql.branchTaken, [branch]) === undefined) return branch;
-  }
+export function lockKeys(
+  r: Registry,
+  keys: string[],
+  audit: { reason?: string | null; by?: string | null } = {},
+): Session {
+  return r.row<Session>(r.sql.lockAndSession, [
+    keys,
+    audit.reason ?? '',
+    audit.by ?? '',
+  ]) as Session;
 }
 
 export function register(
@@ -160,25 +156,19 @@ export function register(
   const duration = v.estimatedDuration(durationArg);
   const risk = v.riskLevel(riskArg);
   const meta = v.metadata(metadataArg);
-  const s = session(r);
+  const slug = branchSlug(intent.feature_name);
+  const s = lockKeys(r, keys, { by: intent.agent_id });
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
-
-  lockKeys(r, keys);
   const conflicts = findConflicts(r, mine);
-  const branch = allocateBranch(r, intent.feature_name);
 
   const others = [...new Set(conflicts.map((c) => c.other.id))].sort();
   const status: Status = conflicts.length > 0 ? 'conflicted' : 'registered';
-  r.db.execute(r.sql.setAudit, [
-    conflicts.length > 0 ? `registered with ${conflicts.length} conflict(s)` : 'registered',
-    intent.agent_id,
-  ]);
-  const created = r.row<{ id: string }>(r.sql.insertIntent, [
+  const values = [
     intent.agent_id,
     intent.feature_name,
     normalizeFeatureName(intent.feature_name),
-    branch,
+    slug,
     parsed.statements.map((st) => st.text),
     intent.tables_affected,
     duration,
@@ -189,9 +179,14 @@ export function register(
     keys,
     parsed.objects,
     MODEL_VERSION,
-  ]) as { id: string };
-  r.db.execute(r.sql.setAudit, ['', '']);
+  ];
+  // A taken name (a slug like "user_001" against the second use of "user")
+  // inserts nothing: the next use of the counter gives the next name.
+  let created: { id: string } | undefined;
+  while (created === undefined) created = r.row<{ id: string }>(r.sql.insertIntent, values);
 
+  // Both sides, rows locked in id order before the conflicts reference them.
+  if (others.length > 0) r.db.execute(r.sql.addConflictsWith, [created.id, others]);
   const recorded =
     conflicts.length === 0
       ? []
@@ -209,11 +204,10 @@ export function register(
           ])
           .map((x) => x.j)
           .sort((a, b) => a.id - b.id);
-  if (others.length > 0) r.db.execute(r.sql.addConflictsWith, [created.id, others]);
   // The SQL API function replaces `intent` with the row read in SQL (exact values).
   return {
     intent: { id: created.id },
-    conflicts: recorded.map(({ resolution_suggestions_b: _, ...c }) => c),
+    conflicts: recorded,
     warnings: parsed.warnings,
   };
 }

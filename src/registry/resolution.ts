@@ -3,34 +3,42 @@
  * pggit_reopen_conflict). Each is logged in tb_pggit_conflict_event, with the
  * severity before and after: the reference promises that severity "can be
  * manually adjusted during resolution", and we audit it.
+ *
+ * Locks, in the one order of sql.ts: the stripes of both intents' keys, both
+ * intents in id order, then the conflict.
  */
 import type { Registry } from './context.js';
 import { forbidden, notFound, wrongState } from './errors.js';
-import { actor, bound, type Session, session } from './identity.js';
+import { actor, bound, type Session } from './identity.js';
 import type { Status } from './lifecycle.js';
+import { lockKeys } from './register.js';
 import type { ConflictRow } from './rows.js';
 import { releaseIfClear } from './transitions.js';
 import * as v from './validate.js';
 
-function lockConflict(r: Registry, id: number): ConflictRow {
-  const c = r.row<{ j: ConflictRow }>(r.sql.conflictForUpdate, [id]);
-  if (c === undefined) throw notFound(`conflict ${id} does not exist`);
-  return c.j;
+interface Party {
+  id: string;
+  agent_id: string;
+  status: Status;
 }
 
-/** With binding on, only the agents of the two intents may resolve or re-open their conflict. */
-function checkParty(r: Registry, s: Session, c: ConflictRow): void {
-  if (!bound(s)) return;
-  const p = r.row<{ agent_a: string; agent_b: string }>(r.sql.conflictParties, [
-    c.intent_a,
-    c.intent_b,
-  ]);
-  if (p !== undefined && s.session_user !== p.agent_a && s.session_user !== p.agent_b) {
+/** Locks what a conflict's resolution touches; with binding on, only its two agents may act. */
+function lockConflict(r: Registry, id: number, byArg: string, given: string | null) {
+  const k = r.row<{ intent_a: string; intent_b: string; keys: string[] }>(r.sql.conflictKeys, [id]);
+  if (k === undefined) throw notFound(`conflict ${id} does not exist`);
+  const s: Session = lockKeys(r, k.keys);
+  const by = actor(s, byArg, given);
+  const parties = r.rows<Party>(r.sql.lockPair, [k.intent_a, k.intent_b]);
+  const a = parties.find((p) => p.id === k.intent_a) as Party;
+  const b = parties.find((p) => p.id === k.intent_b) as Party;
+  if (bound(s) && s.session_user !== a.agent_id && s.session_user !== b.agent_id) {
     throw forbidden(
-      `conflict ${c.id} is between ${p.agent_a} and ${p.agent_b}; "${s.session_user}" is neither`,
+      `conflict ${id} is between ${a.agent_id} and ${b.agent_id}; "${s.session_user}" is neither`,
       'bind_agent_identity is on: only the agents of the two intents may resolve their conflict',
     );
   }
+  const c = (r.row<{ j: ConflictRow }>(r.sql.conflictForUpdate, [id]) as { j: ConflictRow }).j;
+  return { c, a, by };
 }
 
 export function resolveConflict(
@@ -44,10 +52,7 @@ export function resolveConflict(
   const notes = v.requiredText('resolution_notes', notesArg, v.LIMITS.note);
   const given = v.optionalText('reviewed_by', byArg, v.LIMITS.name);
   const severity = v.severity('severity', severityArg);
-  const s = session(r);
-  const by = actor(s, 'reviewed_by', given);
-  const c = lockConflict(r, id);
-  checkParty(r, s, c);
+  const { c, by } = lockConflict(r, id, 'reviewed_by', given);
   if (c.reviewed) {
     throw wrongState(
       `conflict ${id} is already resolved (by ${c.reviewed_by} at ${c.reviewed_at})`,
@@ -71,19 +76,15 @@ export function reopenConflict(r: Registry, idArg: unknown, reasonArg: unknown, 
   const id = v.conflictId(idArg);
   const reason = v.requiredText('reason', reasonArg, v.LIMITS.note);
   const given = v.optionalText('reopened_by', byArg, v.LIMITS.name);
-  const s = session(r);
-  const by = actor(s, 'reopened_by', given);
-  const c = lockConflict(r, id);
-  checkParty(r, s, c);
+  const { c, a, by } = lockConflict(r, id, 'reopened_by', given);
   if (!c.reviewed) throw wrongState(`conflict ${id} is not resolved: it is open already`);
   const reopened = (r.row<{ j: ConflictRow }>(r.sql.reopen, [id]) as { j: ConflictRow }).j;
   r.db.execute(r.sql.logConflictEvent, [id, 'reopened', c.severity, c.severity, reason, by]);
   // The intent that recorded the conflict is held back by it again, if it is
   // still waiting to start and the other side is still active.
-  const p = r.row<{ status_a: Status }>(r.sql.conflictParties, [c.intent_a, c.intent_b]);
-  if (p?.status_a === 'registered' && r.row(r.sql.openConflicts, [c.intent_a]) !== undefined) {
+  if (a.status === 'registered' && r.row<{ open: boolean }>(r.sql.hasOpenConflict, [a.id])?.open) {
     r.db.execute(r.sql.setAudit, [`conflict ${id} re-opened: ${reason}`, by]);
-    r.db.execute(r.sql.setStatus, [c.intent_a, 'conflicted']);
+    r.db.execute(r.sql.setStatus, [a.id, 'conflicted']);
     r.db.execute(r.sql.setAudit, ['', '']);
   }
   return reopened;

@@ -3,13 +3,24 @@
  * built for one installation's schema. Parameters carry explicit casts, so a
  * statement means the same on real PLV8 and on our runtime whatever JS value
  * is bound (see plv8-api.ts).
+ *
+ * One lock order for every path, so that plain calls never deadlock:
+ *   1. stripes of tb_pggit_lock (FOR UPDATE, ascending, in one statement),
+ *      before any row lock: a conflict key hashes to one of STRIPES stripes;
+ *   2. intent rows (ascending id, in one statement);
+ *   3. conflict rows.
+ * A transaction waiting for a stripe holds no row, and one waiting for a row
+ * waits for a higher id than any it holds, so no cycle can form.
  */
 import { ACTIVE_STATUS_SQL, STATUSES } from './lifecycle.js';
 import { LIMITS } from './validate.js';
 
-const STATUS_SQL = STATUSES.map((x) => `'${x}'`).join(', ');
-
 export type Statements = ReturnType<typeof statements>;
+
+/** Lock stripes: tb_pggit_lock holds rows 0 .. STRIPES - 1 (migration 000002). */
+export const STRIPES = 4096;
+
+const STATUS_SQL = STATUSES.map((x) => `'${x}'`).join(', ');
 
 export function statements(s: string) {
   const intent = `${s}.tb_pggit_intent`;
@@ -18,11 +29,24 @@ export function statements(s: string) {
   const history = `${s}.tb_pggit_intent_history`;
   const settings = `${s}.tb_pggit_settings`;
   const branchCounter = `${s}.tb_pggit_branch_counter`;
+  const lock = `${s}.tb_pggit_lock`;
   /** An intent as the API shows it: every column but the registry's own bookkeeping. */
   const intentJson = (alias: string) =>
     `(to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')`;
   const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
   const active = (alias: string) => `${alias}.status IN (${ACTIVE_STATUS_SQL})`;
+  const sessionColumns = `session_user::text AS session_user,
+       current_setting('transaction_isolation') AS isolation,
+       coalesce((SELECT value FROM ${settings} WHERE key = 'bind_agent_identity'), 'off') AS bind`;
+  /** Locks the stripes of the keys in $1 (text[]); yields their number. */
+  const lockStripes = `(SELECT count(*)::int FROM (
+         SELECT 1 FROM ${lock}
+          WHERE stripe IN (SELECT DISTINCT hashtext(k) & ${STRIPES - 1} FROM unnest($1::text[]) AS k)
+          ORDER BY stripe FOR UPDATE) l)`;
+  /** The other sides of an intent's unreviewed conflicts ($1 is its id). */
+  const partners = `SELECT CASE WHEN c.intent_a = $1::text THEN c.intent_b ELSE c.intent_a END
+                      FROM ${conflict} c
+                     WHERE (c.intent_a = $1::text OR c.intent_b = $1::text) AND NOT c.reviewed`;
 
   /**
    * The conflicts that hold an intent back (`$1` is its id): those it recorded
@@ -31,12 +55,12 @@ export function statements(s: string) {
    * newcomers record against it never count: first to declare, first to
    * proceed.
    */
-  const openConflicts = (errorsOnly: boolean) => `
+  const openConflicts = (idExpr: string, errorsOnly: boolean) => `
     SELECT c.id, c.conflict_type, c.severity, c.affected_objects,
            o.id AS other_id, o.agent_id AS other_agent, o.feature_name AS other_feature
       FROM ${conflict} c
       JOIN ${intent} o ON o.id = c.intent_b
-     WHERE c.intent_a = $1::text
+     WHERE c.intent_a = ${idExpr}
        AND NOT c.reviewed
        AND ${active('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
      ORDER BY c.id`;
@@ -54,20 +78,18 @@ export function statements(s: string) {
       ) x`;
 
   return {
-    tables: { intent, conflict, conflictEvent, history, settings, branchCounter },
+    /**
+     * Who calls, in which isolation, and whether identities are bound, having
+     * locked the stripes of the keys in $1: every write path's first lock.
+     * It also says who acts and why ($3, $2) for the history trigger.
+     */
+    lockAndSession: `SELECT ${sessionColumns}, ${lockStripes} AS locked,
+                            set_config('pggit.reason', $2::text, true) AS reason,
+                            set_config('pggit.changed_by', $3::text, true) AS changed_by`,
 
-    /** Who calls, in which isolation, and whether identities are bound: one round trip. */
-    session: `SELECT session_user::text AS session_user,
-                     current_setting('transaction_isolation') AS isolation,
-                     coalesce((SELECT value FROM ${settings} WHERE key = 'bind_agent_identity'), 'off') AS bind`,
-
-    /** Who and why, for the history trigger (transaction-local). */
+    /** Who and why, for the history trigger (transaction-local; cleared with ''). */
     setAudit:
       "SELECT set_config('pggit.reason', $1::text, true), set_config('pggit.changed_by', $2::text, true)",
-
-    /** Advisory locks on the hashes of the keys, in ascending order, in one statement. */
-    lockKeys: `SELECT pg_advisory_xact_lock($1::int, x.h)
-                 FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) x`,
 
     /**
      * Active intents of other agents that share a key (the partial GIN index on
@@ -82,24 +104,47 @@ export function statements(s: string) {
                     AND agent_id <> $2::text
                   ORDER BY seq`,
 
-    intentForUpdate: `SELECT id, agent_id, feature_name, status FROM ${intent} WHERE id = $1::text FOR UPDATE`,
-    intentKeys: `SELECT object_keys AS k FROM ${intent} WHERE id = $1::text`,
+    /** An intent named by its id or a unique prefix (see intentIdFn), with its keys; none is P0002. */
+    intentKeys: `SELECT i.id, i.object_keys AS keys FROM ${intent} i
+                  WHERE i.id = ${s}.intent_id($1::text, $2::text, true)`,
 
-    /** An intent named by its id or a unique prefix (see intentIdFn); none is P0002. */
-    intentId: `SELECT ${s}.intent_id($1::text, $2::text, true) AS id`,
+    /**
+     * An intent and, when $2, the other sides of its unreviewed conflicts,
+     * locked in id order (a transition's only row-lock statement).
+     */
+    lockIntents: `SELECT id, agent_id, feature_name, status FROM ${intent}
+                   WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
+                   ORDER BY id FOR UPDATE`,
 
-    branchUse: `INSERT INTO ${branchCounter} AS b (slug, uses) VALUES ($1::text, 1)
-                ON CONFLICT (slug) DO UPDATE SET uses = b.uses + 1
-                RETURNING b.uses`,
-    branchTaken: `SELECT 1 FROM ${intent} WHERE branch_name = $1::text`,
+    /** Two intents, locked in id order. */
+    lockPair: `SELECT id, agent_id, status FROM ${intent}
+                WHERE id IN ($1::text, $2::text) ORDER BY id FOR UPDATE`,
 
-    insertIntent: `INSERT INTO ${intent} AS i
+    /**
+     * The branch: a use of the slug's counter and the intent in one statement.
+     * A name already taken (a slug like "user_001" against the second use of
+     * "user") inserts nothing, and the caller tries the next use; a concurrent
+     * insert of the same name is waited for, then seen.
+     */
+    insertIntent: `WITH use AS (
+        INSERT INTO ${branchCounter} AS b (slug, uses) VALUES ($4::text, 1)
+        ON CONFLICT (slug) DO UPDATE SET uses = b.uses + 1
+        RETURNING b.uses)
+      INSERT INTO ${intent} AS i
         (agent_id, feature_name, feature_key, branch_name, schema_changes, tables_affected,
          estimated_duration_ms, risk_level, status, conflicts_with, metadata, object_keys,
          objects, model_version)
-      VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::int, $8::text,
-              $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int)
-      RETURNING i.id`,
+      SELECT $1::text, $2::text, $3::text, ${branchNameSql('$4::text', 'use.uses')}, $5::jsonb, $6::jsonb,
+             $7::int, $8::text, $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int
+        FROM use
+      ON CONFLICT (branch_name) DO NOTHING
+      RETURNING i.id, i.branch_name`,
+
+    /** Both sides: the earlier intents learn of the newcomer (locked in id order), keeping their status. */
+    addConflictsWith: `UPDATE ${intent} AS i
+          SET conflicts_with = i.conflicts_with || jsonb_build_array($1::text), updated_at = clock_timestamp()
+         FROM (SELECT id FROM ${intent} WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) AS l
+        WHERE i.id = l.id AND NOT i.conflicts_with ? $1::text`,
 
     /** All of a registration's conflicts in one statement, from a JS array of objects. */
     insertConflicts: `INSERT INTO ${conflict} AS c
@@ -110,25 +155,25 @@ export function statements(s: string) {
         FROM jsonb_to_recordset($2::jsonb) AS r (intent_b text, conflict_type text,
              affected_objects jsonb, severity text, resolution_suggestions jsonb,
              resolution_suggestions_b jsonb)
-      RETURNING ${conflictJson('c')} AS j`,
-
-    /** Both sides: the earlier intents learn of the newcomer, keeping their status. */
-    addConflictsWith: `UPDATE ${intent}
-          SET conflicts_with = conflicts_with || jsonb_build_array($1::text), updated_at = clock_timestamp()
-        WHERE id = ANY($2::text[]) AND NOT conflicts_with ? $1::text`,
+       ORDER BY r.intent_b
+      RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
 
     setStatus: `UPDATE ${intent} SET status = $2::text, updated_at = clock_timestamp() WHERE id = $1::text`,
 
-    openConflicts: openConflicts(false),
-    openErrorConflicts: openConflicts(true),
-    isClear: `SELECT NOT EXISTS (${openConflicts(false)}) AS clear`,
+    /**
+     * Conflicted intents among $1 (already locked) left with no open conflict
+     * return to registered. Run after the locks were taken: this statement's
+     * snapshot then sees every change committed by the transactions that held
+     * them (two that each clear one of an intent's last conflicts take turns).
+     */
+    release: `UPDATE ${intent} AS i SET status = 'registered', updated_at = clock_timestamp()
+               WHERE i.id = ANY($1::text[]) AND i.status = 'conflicted'
+                 AND NOT EXISTS (${openConflicts('i.id', false)})`,
 
-    /** Conflicted intents among the ids, locked in id order. */
-    lockConflicted: `SELECT id FROM ${intent}
-                      WHERE id = ANY($1::text[]) AND status = 'conflicted'
-                      ORDER BY id FOR UPDATE`,
+    openConflicts: openConflicts('$1::text', false),
+    openErrorConflicts: openConflicts('$1::text', true),
 
-    /** Abandoning: resolves the intent's open conflicts with a note; returns the other sides. */
+    /** Abandoning: resolves the intent's open conflicts with a note (logged); returns the other sides. */
     autoResolve: `WITH done AS (
         UPDATE ${conflict}
            SET reviewed = true, reviewed_at = clock_timestamp(), reviewed_by = 'pggit',
@@ -139,33 +184,32 @@ export function statements(s: string) {
         INSERT INTO ${conflictEvent} (conflict_id, event, old_severity, new_severity, notes, actor)
         SELECT id, 'auto_resolved', severity, severity, $2::text, 'pggit' FROM done
       )
-      SELECT other FROM done`,
-    /** Merging leaves conflicts as they are (they stop counting once a side is merged). */
-    otherSides: `SELECT CASE WHEN intent_a = $1::text THEN intent_b ELSE intent_a END AS other
-                   FROM ${conflict} WHERE (intent_a = $1::text OR intent_b = $1::text) AND NOT reviewed`,
+      SELECT DISTINCT other FROM done`,
 
-    conflictForUpdate: `SELECT ${conflictJson('c')} AS j FROM ${conflict} c WHERE c.id = $1::int FOR UPDATE`,
-    conflictParties: `SELECT a.agent_id AS agent_a, b.agent_id AS agent_b, a.status AS status_a
-                        FROM ${intent} a, ${intent} b WHERE a.id = $1::text AND b.id = $2::text`,
+    /** A conflict with its two intents' keys (read before any lock). */
+    conflictKeys: `SELECT c.id, c.intent_a, c.intent_b, a.object_keys || b.object_keys AS keys
+                     FROM ${conflict} c
+                     JOIN ${intent} a ON a.id = c.intent_a
+                     JOIN ${intent} b ON b.id = c.intent_b
+                    WHERE c.id = $1::int`,
+    conflictForUpdate: `SELECT ${conflictJson('c')} - 'resolution_suggestions_b' AS j
+                          FROM ${conflict} c WHERE c.id = $1::int FOR UPDATE`,
     resolve: `UPDATE ${conflict} AS c
                  SET reviewed = true, reviewed_at = clock_timestamp(), reviewed_by = $3::text,
                      resolution_notes = $2::text, severity = $4::text
                WHERE c.id = $1::int
-               RETURNING ${conflictJson('c')} AS j`,
+               RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
     reopen: `UPDATE ${conflict} AS c
                 SET reviewed = false, reviewed_at = NULL, reviewed_by = NULL, resolution_notes = NULL
               WHERE c.id = $1::int
-              RETURNING ${conflictJson('c')} AS j`,
+              RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
     logConflictEvent: `INSERT INTO ${conflictEvent} (conflict_id, event, old_severity, new_severity, notes, actor)
                        VALUES ($1::int, $2::text, $3::text, $4::text, $5::text, $6::text)`,
-
-    insertHistory: `INSERT INTO ${history} (intent_id, old_status, new_status, reason, changed_by)
-      VALUES ($1::text, $2::text, $3::text, nullif(current_setting('pggit.reason', true), ''),
-              coalesce(nullif(current_setting('pggit.changed_by', true), ''), session_user::text))`,
-    notify: "SELECT pg_notify('pggit', $1::text)",
+    /** Whether an intent has an open conflict it recorded itself. */
+    hasOpenConflict: `SELECT EXISTS (${openConflicts('$1::text', false)}) AS open`,
 
     // ---- bodies of the SQL-language functions (readers need no PLV8, and
-    // give back every value exactly as stored)
+    // give back every value exactly as stored; triggers need no JS row)
 
     /**
      * plpgsql: the full id of an intent named by its id, in any case, or by
@@ -259,5 +303,84 @@ BEGIN
     ) x;
   RETURN page;
 END`,
+
+    /**
+     * plpgsql trigger, BEFORE INSERT OR UPDATE on tb_pggit_intent: the
+     * lifecycle, for API calls and direct SQL alike. What may change is
+     * decided in TypeScript (check_transition); the row itself never goes
+     * through JS, so every value is kept exactly.
+     */
+    intentGuardFn: `
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.status NOT IN ('registered', 'conflicted') THEN
+      RAISE EXCEPTION 'a new intent starts as registered or conflicted, not %', NEW.status
+        USING ERRCODE = '55000';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.id IS DISTINCT FROM OLD.id THEN
+    RAISE EXCEPTION 'id of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  ELSIF NEW.agent_id IS DISTINCT FROM OLD.agent_id THEN
+    RAISE EXCEPTION 'agent_id of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  ELSIF NEW.branch_name IS DISTINCT FROM OLD.branch_name THEN
+    RAISE EXCEPTION 'branch_name of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  END IF;
+  IF NEW.status IS DISTINCT FROM OLD.status THEN
+    PERFORM ${s}.check_transition(OLD.id, OLD.status, NEW.status);
+  END IF;
+  RETURN NEW;
+END`,
+
+    /**
+     * plpgsql trigger, AFTER INSERT OR UPDATE on tb_pggit_intent: the history
+     * row of every insert and status change, and a notification. Reason and
+     * actor come from the API (pggit.reason, pggit.changed_by); a direct
+     * statement records its session user. The payload says only what happened
+     * to which intent: any role may LISTEN on a channel.
+     */
+    intentAuditFn: `
+DECLARE
+  old_status text;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF NEW.status = OLD.status THEN
+      RETURN NULL;
+    END IF;
+    old_status := OLD.status;
+  END IF;
+  INSERT INTO ${history} (intent_id, old_status, new_status, reason, changed_by)
+  VALUES (NEW.id, old_status, NEW.status,
+          CASE WHEN TG_OP = 'INSERT'
+               THEN CASE WHEN jsonb_array_length(NEW.conflicts_with) = 0 THEN 'registered'
+                         ELSE 'registered, conflicting with ' || jsonb_array_length(NEW.conflicts_with) || ' intent(s)' END
+               ELSE nullif(current_setting('pggit.reason', true), '') END,
+          coalesce(nullif(current_setting('pggit.changed_by', true), ''), session_user));
+  IF TG_OP = 'INSERT' THEN
+    -- a registration inserts one row: what it said is used up
+    PERFORM set_config('pggit.reason', '', true), set_config('pggit.changed_by', '', true);
+  END IF;
+  PERFORM pg_notify('pggit', jsonb_build_object(
+    'event', CASE WHEN TG_OP = 'INSERT' THEN 'registered' ELSE 'status_changed' END,
+    'intent_id', NEW.id, 'old_status', old_status, 'status', NEW.status)::text);
+  RETURN NULL;
+END`,
+
+    /** plpgsql trigger: the audit tables only grow. */
+    appendOnlyFn: `
+BEGIN
+  RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = '42501', HINT = 'the audit trail of intents and conflicts can only grow';
+END`,
   };
+}
+
+/**
+ * The branch name for a use of a slug, in SQL: `feature/<slug>` for the first
+ * use, then `feature/<slug>_001`, `_002`, ... (branch.ts says the same in
+ * TypeScript; a test keeps the two equal).
+ */
+export function branchNameSql(slug: string, uses: string): string {
+  const n = `(${uses} - 1)::text`;
+  return `'feature/' || ${slug} || CASE WHEN ${uses} <= 1 THEN '' ELSE '_' || lpad(${n}, greatest(3, length(${n})), '0') END`;
 }

@@ -3,75 +3,67 @@
  * intents a finished one held back. The rules themselves live in the guard
  * trigger (triggers.ts), so that direct SQL obeys them too; here we only say
  * who and why, and do what leaving the active set implies.
+ *
+ * Locks, in the one order of sql.ts: the stripes of the intent's keys (so a
+ * registration that shares an object with it is never halfway through when
+ * it merges or is abandoned), then the intent and, when it leaves the active
+ * set, the other sides of its open conflicts, in id order.
  */
 import type { Registry } from './context.js';
 import { wrongState } from './errors.js';
-import { actor, checkAgent, session } from './identity.js';
-import { intentId } from './ids.js';
+import { actor, checkAgent } from './identity.js';
 import type { Status } from './lifecycle.js';
 import { lockKeys } from './register.js';
 import type { IntentRow } from './rows.js';
 import * as v from './validate.js';
 
+type Locked = Pick<IntentRow, 'id' | 'agent_id' | 'feature_name' | 'status'>;
+
 /**
- * A conflicted intent whose conflicts are all resolved, or whose other sides
- * are all merged or abandoned, returns to registered.
+ * The conflicted intents among `ids` (locked by the caller) that have no
+ * open conflict left return to registered. Clears what the caller said for
+ * the history, which ends its write.
  */
-export function releaseIfClear(r: Registry, intentIds: string[], reason: string, by: string): void {
-  if (intentIds.length === 0) return;
-  // Lock the conflicted intents first, then look at their conflicts in a new
-  // statement (a fresh READ COMMITTED snapshot). Two transactions that each
-  // clear one of an intent's last conflicts (a resolution and a merge, say)
-  // thus take turns, and the second sees the first's change; checking in the
-  // locking statement itself would let both see the other's conflict open.
-  const locked = r.rows<{ id: string }>(r.sql.lockConflicted, [intentIds]);
-  let audited = false;
-  for (const { id } of locked) {
-    if (!r.row<{ clear: boolean }>(r.sql.isClear, [id])?.clear) continue;
-    if (!audited) r.db.execute(r.sql.setAudit, [reason, by]);
-    audited = true;
-    r.db.execute(r.sql.setStatus, [id, 'registered']);
+export function releaseIfClear(r: Registry, ids: string[], reason: string, by: string): void {
+  if (ids.length > 0) {
+    r.db.execute(r.sql.setAudit, [reason, by]);
+    r.db.execute(r.sql.release, [ids]);
   }
-  if (audited) r.db.execute(r.sql.setAudit, ['', '']);
+  r.db.execute(r.sql.setAudit, ['', '']);
 }
 
 function transition(r: Registry, to: Status, idArg: unknown, reasonArg: unknown, byArg: unknown) {
   const reason = v.optionalText('reason', reasonArg, v.LIMITS.note);
   const byGiven = v.optionalText('changed_by', byArg, v.LIMITS.name);
-  const id = intentId(r, idArg);
-  const s = session(r);
+  const { id, keys } = r.row<{ id: string; keys: string[] }>(r.sql.intentKeys, [
+    idArg ?? null,
+    'intent_id',
+  ]) as { id: string; keys: string[] };
+  const s = lockKeys(r, keys, { reason, by: byGiven });
   const by = actor(s, 'changed_by', byGiven);
-  if (to === 'merged' || to === 'abandoned') {
-    // Leaving the active set: first wait for registrations that share an
-    // object with this intent (they hold its keys' locks), so that a conflict
-    // one of them is recording right now is seen and released below. Key
-    // locks before row locks, in the same order as pggit_register.
-    const keys = r.row<{ k: string[] }>(r.sql.intentKeys, [id]);
-    if (keys !== undefined) lockKeys(r, keys.k);
-  }
-  const intent = r.row<Pick<IntentRow, 'id' | 'agent_id' | 'feature_name' | 'status'>>(
-    r.sql.intentForUpdate,
-    [id],
-  ) as Pick<IntentRow, 'id' | 'agent_id' | 'feature_name' | 'status'>;
+  const leaving = to === 'merged' || to === 'abandoned';
+  const locked = r.rows<Locked>(r.sql.lockIntents, [id, leaving]);
+  const intent = locked.find((x) => x.id === id) as Locked;
   checkAgent(s, intent.agent_id);
   if (intent.status === to) {
     throw wrongState(`cannot move intent ${intent.id} from ${to} to ${to}: it is already ${to}`);
   }
-  r.db.execute(r.sql.setAudit, [reason ?? '', by]);
   r.db.execute(r.sql.setStatus, [intent.id, to]);
-  r.db.execute(r.sql.setAudit, ['', '']);
-  if (to === 'abandoned' || to === 'merged') {
+  if (leaving) {
     const who = `intent ${intent.id} (${intent.agent_id}, "${intent.feature_name}")`;
     // Abandoning resolves the intent's open conflicts with a note; merging
     // leaves them as they are (they stop counting once this side is merged).
-    const others =
-      to === 'abandoned'
-        ? r.rows<{ other: string }>(r.sql.autoResolve, [
-            intent.id,
-            `auto-resolved: ${who} was abandoned`,
-          ])
-        : r.rows<{ other: string }>(r.sql.otherSides, [intent.id]);
-    releaseIfClear(r, [...new Set(others.map((o) => o.other))], `conflicting ${who} was ${to}`, by);
+    if (to === 'abandoned') {
+      r.db.execute(r.sql.autoResolve, [intent.id, `auto-resolved: ${who} was abandoned`]);
+    }
+    releaseIfClear(
+      r,
+      locked.filter((x) => x.id !== id).map((x) => x.id),
+      `conflicting ${who} was ${to}`,
+      by,
+    );
+  } else {
+    r.db.execute(r.sql.setAudit, ['', '']);
   }
   // The SQL API function returns the intent itself, read in SQL (exact values).
   return { id: intent.id };

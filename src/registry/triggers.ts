@@ -1,21 +1,12 @@
 /**
- * Trigger logic: the lifecycle guard and the audit trail. They run for API
- * calls and for direct SQL alike, so a hand-written UPDATE obeys the same
- * rules and leaves the same history.
+ * The lifecycle rules the guard trigger applies (sql.ts, intentGuardFn, a
+ * PL/pgSQL trigger that hands over only the id and the two statuses, so no
+ * row goes through JS). They hold for API calls and direct SQL alike.
  */
 
 import type { Registry } from './context.js';
-import { PggitError, SqlState, wrongState } from './errors.js';
-import { allowedTransitions, canTransition, type Status } from './lifecycle.js';
-import type { TriggerContext } from './plv8-api.js';
-import type { IntentRow } from './rows.js';
-
-type IntentTriggerRow = Omit<IntentRow, 'created_at' | 'updated_at'> & {
-  created_at: Date;
-  updated_at: Date;
-};
-
-const IMMUTABLE_COLUMNS = ['id', 'agent_id', 'branch_name'] as const;
+import { wrongState } from './errors.js';
+import { allowedTransitions, canTransition, isStatus, type Status } from './lifecycle.js';
 
 interface OpenConflict {
   id: number;
@@ -30,30 +21,14 @@ interface OpenConflict {
 const describe = (c: OpenConflict) =>
   `conflict ${c.id}: ${c.severity} ${c.conflict_type} on ${c.affected_objects.join(', ')} with ${c.other_agent} ("${c.other_feature}", intent ${c.other_id})`;
 
-/**
- * Refuses what the lifecycle forbids. It returns nothing, which keeps the
- * row as PostgreSQL built it (PLV8 keeps the row when a BEFORE trigger
- * returns undefined): returning NEW would send every column through JS and
- * back, and a number JS cannot hold would come back changed.
- */
-export function intentGuard(r: Registry, tg: TriggerContext<IntentTriggerRow>): void {
-  const NEW = tg.NEW as IntentTriggerRow;
-  if (tg.TG_OP === 'INSERT') {
-    if (NEW.status !== 'registered' && NEW.status !== 'conflicted') {
-      throw wrongState(`a new intent starts as registered or conflicted, not ${NEW.status}`);
-    }
-    return;
-  }
-  const OLD = tg.OLD as IntentTriggerRow;
-  for (const col of IMMUTABLE_COLUMNS) {
-    if (NEW[col] !== OLD[col]) throw wrongState(`${col} of intent ${OLD.id} cannot change`);
-  }
-  const from = OLD.status as Status;
-  const to = NEW.status as Status;
-  if (from === to) return;
+/** Refuses (55000) a status change the lifecycle forbids. */
+export function checkTransition(r: Registry, id: unknown, fromArg: unknown, toArg: unknown): void {
+  const from = fromArg as Status;
+  const to = toArg as Status;
+  if (!isStatus(to)) return; // the table's CHECK names the bad value
   if (!canTransition(from, to)) {
     const allowed = allowedTransitions(from).filter((s) => s !== 'conflicted');
-    throw wrongState(`cannot move intent ${OLD.id} from ${from} to ${to}`, {
+    throw wrongState(`cannot move intent ${id} from ${from} to ${to}`, {
       hint:
         allowed.length === 0
           ? `${from} is final`
@@ -61,10 +36,10 @@ export function intentGuard(r: Registry, tg: TriggerContext<IntentTriggerRow>): 
     });
   }
   if (from === 'conflicted' && to === 'in_progress') {
-    const blocking = r.rows<OpenConflict>(r.sql.openErrorConflicts, [OLD.id]);
+    const blocking = r.rows<OpenConflict>(r.sql.openErrorConflicts, [id]);
     if (blocking.length > 0) {
       throw wrongState(
-        `cannot move intent ${OLD.id} from conflicted to in_progress: ${blocking.length} unresolved error conflict(s)`,
+        `cannot move intent ${id} from conflicted to in_progress: ${blocking.length} unresolved error conflict(s)`,
         {
           detail: blocking.map(describe).join('\n'),
           hint: 'resolve them with pggit_resolve_conflict, or wait until the other intents merge or are abandoned',
@@ -73,47 +48,19 @@ export function intentGuard(r: Registry, tg: TriggerContext<IntentTriggerRow>): 
     }
   }
   if (from === 'conflicted' && to === 'registered') {
-    const open = r.rows<OpenConflict>(r.sql.openConflicts, [OLD.id]);
+    const open = r.rows<OpenConflict>(r.sql.openConflicts, [id]);
     if (open.length > 0) {
       throw wrongState(
-        `cannot move intent ${OLD.id} from conflicted to registered: ${open.length} open conflict(s)`,
+        `cannot move intent ${id} from conflicted to registered: ${open.length} open conflict(s)`,
         { detail: open.map(describe).join('\n') },
       );
     }
   }
   if (from === 'registered' && to === 'conflicted') {
-    if (r.row(r.sql.openConflicts, [OLD.id]) === undefined) {
+    if (!r.row<{ open: boolean }>(r.sql.hasOpenConflict, [id])?.open) {
       throw wrongState(
-        `cannot move intent ${OLD.id} from registered to conflicted: it has no open conflict`,
+        `cannot move intent ${id} from registered to conflicted: it has no open conflict`,
       );
     }
   }
-}
-
-/**
- * The history row of every insert and status change, and a notification.
- * The payload says only what happened to which intent: any role may LISTEN
- * on a channel, so names stay out of it (readers ask pggit for the rest).
- */
-export function intentAudit(r: Registry, tg: TriggerContext<IntentTriggerRow>) {
-  const NEW = tg.NEW as IntentTriggerRow;
-  const OLD = tg.TG_OP === 'UPDATE' ? (tg.OLD as IntentTriggerRow) : null;
-  if (OLD !== null && OLD.status === NEW.status) return;
-  r.db.execute(r.sql.insertHistory, [NEW.id, OLD === null ? null : OLD.status, NEW.status]);
-  r.db.execute(r.sql.notify, [
-    JSON.stringify({
-      event: OLD === null ? 'registered' : 'status_changed',
-      intent_id: NEW.id,
-      old_status: OLD === null ? null : OLD.status,
-      status: NEW.status,
-    }),
-  ]);
-}
-
-export function appendOnly(_r: Registry, tg: TriggerContext<unknown>): never {
-  throw new PggitError(
-    SqlState.insufficientPrivilege,
-    `${tg.TG_TABLE_NAME} is append-only: ${tg.TG_OP} is not allowed`,
-    { hint: 'the audit trail of intents and conflicts can only grow' },
-  );
 }

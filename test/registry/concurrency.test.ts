@@ -106,7 +106,9 @@ describe('locking', () => {
       expect(await stillPending(unrelated, 5_000)).toBe(false);
       expect((await unrelated).conflicts).toEqual([]);
 
-      // Same table: waits on the advisory lock until the first commits...
+      // Same table: waits on the key's stripe (a row lock of pggit's) until
+      // the first commits...
+      const samePid = (await same.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const blocked = register(
         same,
         'lock-c',
@@ -115,9 +117,21 @@ describe('locking', () => {
       );
       expect(await stillPending(blocked, 1_000)).toBe(true);
       const waiting = await db.query(
-        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        `SELECT l.locktype, l.relation::regclass::text AS relation
+           FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted`,
+        [samePid],
       );
-      expect(waiting.rows[0]!.n).toBeGreaterThan(0);
+      // waiting for the holder's transaction, on a tuple of tb_pggit_lock; no advisory lock
+      expect(waiting.rows.map((w) => w.locktype).sort()).toEqual(['transactionid']);
+      const tuple = await db.query(
+        "SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = $1 AND locktype = 'tuple'",
+        [samePid],
+      );
+      expect(tuple.rows.map((t) => t.rel)).toEqual(['pggit.tb_pggit_lock']);
+      const advisory = await db.query(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'",
+      );
+      expect(advisory.rows[0]!.n).toBe(0);
       await holder.query('COMMIT');
       // ...and then records the conflict with it.
       const r = await blocked;
