@@ -336,6 +336,27 @@ export const functions: SqlFunction[] = [
     'AFTER INSERT OR UPDATE on tb_pggit_intent: appends the history row and sends the pggit notification.',
   ),
   trigger(
+    'chain_history',
+    plpgsql(sql.chainHistoryFn),
+    "BEFORE INSERT on tb_pggit_intent_history: links the row into its intent's hash chain.",
+  ),
+  trigger(
+    'chain_event',
+    plpgsql(sql.chainEventFn),
+    "BEFORE INSERT on tb_pggit_conflict_event: links the event into its conflict's hash chain.",
+  ),
+  {
+    name: 'verify',
+    api: 'pggit_verify',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.verifyFn),
+    agentApi: true,
+    comment:
+      "Recomputes the hash chains of every intent's history and every conflict's log: ok, the first broken link, and a digest of the chain heads to keep elsewhere.",
+  },
+  trigger(
     'append_only',
     plpgsql(sql.appendOnlyFn),
     'Refuses UPDATE, DELETE and TRUNCATE on the audit tables: the history can only grow.',
@@ -343,6 +364,22 @@ export const functions: SqlFunction[] = [
 ];
 
 export const triggers: SqlTrigger[] = [
+  {
+    name: 'pggit_chain_history',
+    table: 'tb_pggit_intent_history',
+    timing: 'BEFORE',
+    events: 'INSERT',
+    level: 'ROW',
+    fn: 'chain_history',
+  },
+  {
+    name: 'pggit_chain_event',
+    table: 'tb_pggit_conflict_event',
+    timing: 'BEFORE',
+    events: 'INSERT',
+    level: 'ROW',
+    fn: 'chain_event',
+  },
   {
     name: 'pggit_intent_guard',
     table: 'tb_pggit_intent',

@@ -366,6 +366,93 @@ BEGIN
   RETURN NULL;
 END`,
 
+    /**
+     * plpgsql trigger, BEFORE INSERT on tb_pggit_intent_history: links the row
+     * into its intent's hash chain (status changes of one intent are
+     * serialised by its row lock, so the chain has one head).
+     */
+    chainHistoryFn: `
+BEGIN
+  SELECT h.hash INTO NEW.prev_hash FROM ${history} h
+   WHERE h.intent_id = NEW.intent_id ORDER BY h.id DESC LIMIT 1;
+  IF NEW.prev_hash IS NULL THEN
+    SELECT ${s}.intent_anchor(i) INTO NEW.prev_hash FROM ${intent} i WHERE i.id = NEW.intent_id;
+  END IF;
+  NEW.hash := ${s}.chain_hash(NEW.prev_hash, ${s}.history_content(NEW));
+  RETURN NEW;
+END`,
+
+    /** plpgsql trigger, BEFORE INSERT on tb_pggit_conflict_event: the same, per conflict (locked). */
+    chainEventFn: `
+BEGIN
+  SELECT e.hash INTO NEW.prev_hash FROM ${conflictEvent} e
+   WHERE e.conflict_id = NEW.conflict_id ORDER BY e.id DESC LIMIT 1;
+  IF NEW.prev_hash IS NULL THEN
+    SELECT ${s}.conflict_anchor(c) INTO NEW.prev_hash FROM ${conflict} c WHERE c.id = NEW.conflict_id;
+  END IF;
+  NEW.hash := ${s}.chain_hash(NEW.prev_hash, ${s}.event_content(NEW));
+  RETURN NEW;
+END`,
+
+    /**
+     * SQL: pggit_verify: recomputes every chain. The first broken link, in
+     * the order things happened (and the first 100 problems), and a digest
+     * of all chain heads (keep it elsewhere: a later run whose chains do not
+     * extend it was rewritten).
+     */
+    verifyFn: `WITH hist AS (
+        SELECT h.id, h.intent_id, h.new_status, h.changed_at AS at,
+               h.prev_hash IS DISTINCT FROM coalesce(lag(h.hash) OVER w, ${s}.intent_anchor(i)) AS bad_link,
+               h.hash IS DISTINCT FROM ${s}.chain_hash(h.prev_hash, ${s}.history_content(h)) AS bad_content,
+               row_number() OVER (PARTITION BY h.intent_id ORDER BY h.id DESC) = 1 AS last,
+               i.status, h.hash
+          FROM ${history} h JOIN ${intent} i ON i.id = h.intent_id
+        WINDOW w AS (PARTITION BY h.intent_id ORDER BY h.id)
+      ), ev AS (
+        SELECT e.id, e.conflict_id, e.at,
+               e.prev_hash IS DISTINCT FROM coalesce(lag(e.hash) OVER w, ${s}.conflict_anchor(c)) AS bad_link,
+               e.hash IS DISTINCT FROM ${s}.chain_hash(e.prev_hash, ${s}.event_content(e)) AS bad_content,
+               row_number() OVER (PARTITION BY e.conflict_id ORDER BY e.id DESC) = 1 AS last,
+               e.hash
+          FROM ${conflictEvent} e JOIN ${conflict} c ON c.id = e.conflict_id
+        WINDOW w AS (PARTITION BY e.conflict_id ORDER BY e.id)
+      ), problems AS (
+        SELECT at, 'intent' AS chain, intent_id AS id, id AS row_id,
+               CASE WHEN bad_link THEN 'the row before it is missing or was changed'
+                    ELSE 'the row was changed' END AS problem
+          FROM hist WHERE bad_link OR bad_content
+        UNION ALL
+        SELECT at, 'intent', intent_id, id,
+               'the intent is ' || status || ', but its history ends at ' || new_status
+          FROM hist WHERE last AND new_status <> status
+        UNION ALL
+        SELECT i.created_at, 'intent', i.id, NULL, 'the intent has no history'
+          FROM ${intent} i WHERE NOT EXISTS (SELECT 1 FROM ${history} h WHERE h.intent_id = i.id)
+        UNION ALL
+        SELECT at, 'conflict', conflict_id::text, id,
+               CASE WHEN bad_link THEN 'the event before it is missing or was changed'
+                    ELSE 'the event was changed' END
+          FROM ev WHERE bad_link OR bad_content
+        UNION ALL
+        SELECT c.created_at, 'conflict', c.id::text, NULL, 'the conflict is resolved, but its log is empty'
+          FROM ${conflict} c
+         WHERE c.reviewed AND NOT EXISTS (SELECT 1 FROM ${conflictEvent} e WHERE e.conflict_id = c.id)
+      )
+      SELECT jsonb_build_object(
+        'ok', NOT EXISTS (SELECT 1 FROM problems),
+        'problems', (SELECT count(*)::int FROM problems),
+        'first_broken', (SELECT to_jsonb(p) - 'at' FROM problems p ORDER BY p.at, p.row_id NULLS FIRST LIMIT 1),
+        'broken', (SELECT coalesce(jsonb_agg(to_jsonb(p) - 'at' ORDER BY p.at, p.row_id NULLS FIRST), '[]')
+                     FROM (SELECT * FROM problems ORDER BY at, row_id NULLS FIRST LIMIT 100) p),
+        'intents', (SELECT count(*)::int FROM ${intent}),
+        'history_rows', (SELECT count(*)::int FROM hist),
+        'conflict_events', (SELECT count(*)::int FROM ev),
+        'digest', encode(sha256(convert_to(coalesce(
+           (SELECT string_agg(x.hash, ',' ORDER BY x.k)
+              FROM (SELECT 'i' || intent_id AS k, hash FROM hist WHERE last
+                    UNION ALL SELECT 'c' || lpad(conflict_id::text, 10, '0'), hash FROM ev WHERE last) x), ''),
+           'UTF8')), 'hex'))`,
+
     /** plpgsql trigger: the audit tables only grow. */
     appendOnlyFn: `
 BEGIN
