@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { brokenInvariants } from '../support/invariants.js';
 
 /** The SQLSTATEs the README documents for pggit's functions. */
-export const DOCUMENTED = new Set([
+const DOCUMENTED = new Set([
   '22023', // a bad argument
   'P0002', // no such intent or conflict
   '55000', // the lifecycle forbids it
