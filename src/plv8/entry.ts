@@ -7,6 +7,7 @@
 import { detectConflicts, parseScript } from '../detector/index.js';
 import type { IntentInput } from '../detector/types.js';
 import { createRegistry, type InstallNames } from '../registry/context.js';
+import * as leases from '../registry/leases.js';
 import type { Plv8 } from '../registry/plv8-api.js';
 import * as reg from '../registry/register.js';
 import * as resolution from '../registry/resolution.js';
@@ -37,7 +38,9 @@ export function create(plv8: Plv8, names: InstallNames) {
       }),
     detect: (a: unknown, b: unknown) =>
       detectConflicts(intentFromJson('intent_a', a), intentFromJson('intent_b', b)),
-    register: (...a: unknown[]) => reg.register(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6]),
+    register: (...a: unknown[]) => reg.register(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]),
+    heartbeat: (...a: unknown[]) => leases.heartbeat(r, a[0], a[1]),
+    sweep: (limit: unknown) => leases.sweep(r, limit),
     check: (...a: unknown[]) => reg.check(r, a[0], a[1], a[2], a[3]),
     markInProgress: (...a: unknown[]) => transitions.markInProgress(r, a[0], a[1], a[2]),
     markCompleted: (...a: unknown[]) => transitions.markCompleted(r, a[0], a[1], a[2]),

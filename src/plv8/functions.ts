@@ -197,6 +197,7 @@ export const functions: SqlFunction[] = [
         default: "'{}'",
         passAs: { type: 'text', expr: '$7::text' },
       },
+      { name: 'lease_seconds', type: 'integer', default: 'NULL' },
     ],
     returns: 'jsonb',
     volatility: 'VOLATILE',
@@ -292,6 +293,29 @@ export const functions: SqlFunction[] = [
     agentApi: true,
     comment:
       'Re-open a resolved conflict (audited), so that it can be resolved again; an intent it holds back becomes conflicted again.',
+  },
+  {
+    name: 'heartbeat',
+    api: 'pggit_heartbeat',
+    args: [intentId, { name: 'lease_seconds', type: 'integer', default: 'NULL' }],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'heartbeat',
+    apiResult: intentResult,
+    agentApi: true,
+    comment:
+      "Renew an active intent's lease, for its TTL or for lease_seconds from now; an expired intent cannot be renewed. Returns the intent.",
+  },
+  {
+    name: 'sweep',
+    api: 'pggit_sweep',
+    args: [{ name: 'limit', type: 'integer', default: '1000' }],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'sweep',
+    agentApi: true,
+    comment:
+      'Abandon active intents whose lease has expired (history: lease expired), releasing their conflicts. Safe to run concurrently and from cron.',
   },
   {
     name: 'history',

@@ -150,12 +150,14 @@ export function register(
   durationArg: unknown,
   riskArg: unknown,
   metadataArg: unknown,
+  leaseArg: unknown,
 ) {
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed, keys } = mine;
   const duration = v.estimatedDuration(durationArg);
   const risk = v.riskLevel(riskArg);
   const meta = v.metadata(metadataArg);
+  const lease = v.leaseSeconds(leaseArg);
   const slug = branchSlug(intent.feature_name);
   const s = lockKeys(r, keys, { by: intent.agent_id });
   checkAgent(s, intent.agent_id);
@@ -179,6 +181,7 @@ export function register(
     keys,
     parsed.objects,
     MODEL_VERSION,
+    lease ?? s.lease_seconds,
   ];
   // A taken name (a slug like "user_001" against the second use of "user")
   // inserts nothing: the next use of the counter gives the next name.

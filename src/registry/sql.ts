@@ -32,12 +32,19 @@ export function statements(s: string) {
   const lock = `${s}.tb_pggit_lock`;
   /** An intent as the API shows it: every column but the registry's own bookkeeping. */
   const intentJson = (alias: string) =>
-    `(to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')`;
+    `((to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')
+      || jsonb_build_object('expired', ${alias}.lease_expires_at <= ${s}.clock()))`;
   const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
-  const active = (alias: string) => `${alias}.status IN (${ACTIVE_STATUS_SQL})`;
+  const clock = `${s}.clock()`;
+  /** Active and unexpired: what counts for detection and holds others back. */
+  const live = (alias: string) =>
+    `${alias}.status IN (${ACTIVE_STATUS_SQL}) AND ${alias}.lease_expires_at > ${clock}`;
+  const setting = (key: string, otherwise: string) =>
+    `coalesce((SELECT value FROM ${settings} WHERE key = '${key}'), '${otherwise}')`;
   const sessionColumns = `session_user::text AS session_user,
        current_setting('transaction_isolation') AS isolation,
-       coalesce((SELECT value FROM ${settings} WHERE key = 'bind_agent_identity'), 'off') AS bind`;
+       ${setting('bind_agent_identity', 'off')} AS bind,
+       ${setting('lease_seconds', '86400')}::int AS lease_seconds`;
   /** Locks the stripes of the keys in $1 (text[]); yields their number. */
   const lockStripes = `(SELECT count(*)::int FROM (
          SELECT 1 FROM ${lock}
@@ -62,7 +69,7 @@ export function statements(s: string) {
       JOIN ${intent} o ON o.id = c.intent_b
      WHERE c.intent_a = ${idExpr}
        AND NOT c.reviewed
-       AND ${active('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
+       AND ${live('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
      ORDER BY c.id`;
 
   /** Open conflicts (both sides active, not reviewed) an intent is part of, on either side. */
@@ -71,10 +78,10 @@ export function statements(s: string) {
            (count(*) FILTER (WHERE x.severity = 'error'))::int AS open_errors
       FROM (
         SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_b
-         WHERE c.intent_a = ${idExpr} AND NOT c.reviewed AND ${active('o')}
+         WHERE c.intent_a = ${idExpr} AND NOT c.reviewed AND ${live('o')}
         UNION ALL
         SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_a
-         WHERE c.intent_b = ${idExpr} AND NOT c.reviewed AND ${active('o')}
+         WHERE c.intent_b = ${idExpr} AND NOT c.reviewed AND ${live('o')}
       ) x`;
 
   return {
@@ -96,13 +103,15 @@ export function statements(s: string) {
      * object_keys serves it), with what detection compares: the objects stored
      * at registration, or the script when they were stored by another model version.
      */
-    candidates: `SELECT id, agent_id, feature_name, tables_affected, status, objects, model_version,
-                        CASE WHEN model_version = $3::int THEN NULL ELSE schema_changes END AS schema_changes
-                   FROM ${intent}
-                  WHERE status IN (${ACTIVE_STATUS_SQL})
-                    AND object_keys && $1::text[]
-                    AND agent_id <> $2::text
-                  ORDER BY seq`,
+    candidates: `SELECT i.id, i.agent_id, i.feature_name, i.tables_affected, i.status, i.objects,
+                        i.model_version,
+                        CASE WHEN i.model_version = $3::int THEN NULL ELSE i.schema_changes END AS schema_changes
+                   FROM ${intent} i
+                  WHERE i.status IN (${ACTIVE_STATUS_SQL})
+                    AND i.object_keys && $1::text[]
+                    AND i.agent_id <> $2::text
+                    AND i.lease_expires_at > ${clock}
+                  ORDER BY i.seq`,
 
     /** An intent named by its id or a unique prefix (see intentIdFn), with its keys; none is P0002. */
     intentKeys: `SELECT i.id, i.object_keys AS keys FROM ${intent} i
@@ -112,9 +121,11 @@ export function statements(s: string) {
      * An intent and, when $2, the other sides of its unreviewed conflicts,
      * locked in id order (a transition's only row-lock statement).
      */
-    lockIntents: `SELECT id, agent_id, feature_name, status FROM ${intent}
-                   WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
-                   ORDER BY id FOR UPDATE`,
+    lockIntents: `SELECT id, agent_id, feature_name, status, lease_expires_at <= ${clock} AS expired,
+                          lease_expires_at
+                     FROM ${intent}
+                    WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
+                    ORDER BY id FOR UPDATE`,
 
     /** Two intents, locked in id order. */
     lockPair: `SELECT id, agent_id, status FROM ${intent}
@@ -133,9 +144,10 @@ export function statements(s: string) {
       INSERT INTO ${intent} AS i
         (agent_id, feature_name, feature_key, branch_name, schema_changes, tables_affected,
          estimated_duration_ms, risk_level, status, conflicts_with, metadata, object_keys,
-         objects, model_version)
+         objects, model_version, lease_seconds, lease_expires_at)
       SELECT $1::text, $2::text, $3::text, ${branchNameSql('$4::text', 'use.uses')}, $5::jsonb, $6::jsonb,
-             $7::int, $8::text, $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int
+             $7::int, $8::text, $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int,
+             $15::int, ${clock} + $15::int * interval '1 second'
         FROM use
       ON CONFLICT (branch_name) DO NOTHING
       RETURNING i.id, i.branch_name`,
@@ -158,7 +170,34 @@ export function statements(s: string) {
        ORDER BY r.intent_b
       RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
 
-    setStatus: `UPDATE ${intent} SET status = $2::text, updated_at = clock_timestamp() WHERE id = $1::text`,
+    /** A status change; moving the intent also renews its lease while it stays active. */
+    setStatus: `UPDATE ${intent}
+                   SET status = $2::text, updated_at = clock_timestamp(),
+                       lease_expires_at = CASE WHEN $2::text IN (${ACTIVE_STATUS_SQL})
+                                               THEN ${clock} + lease_seconds * interval '1 second'
+                                               ELSE lease_expires_at END
+                 WHERE id = $1::text`,
+
+    /** A heartbeat: the lease renewed for its TTL, or for $2 seconds (the TTL from now on). */
+    heartbeat: `UPDATE ${intent}
+                   SET lease_seconds = coalesce($2::int, lease_seconds),
+                       lease_expires_at = ${clock} + coalesce($2::int, lease_seconds) * interval '1 second'
+                 WHERE id = $1::text`,
+
+    /** Intents whose lease has run out, oldest first, with their keys. */
+    expired: `SELECT id, object_keys AS keys FROM ${intent}
+               WHERE status IN (${ACTIVE_STATUS_SQL}) AND lease_expires_at <= ${clock}
+               ORDER BY lease_expires_at, id LIMIT $1::int`,
+
+    /** Intents and the other sides of their unreviewed conflicts, locked in id order. */
+    lockWithPartners: `SELECT id, agent_id, feature_name, status, lease_expires_at <= ${clock} AS expired
+                         FROM ${intent}
+                        WHERE id = ANY($1::text[])
+                           OR id IN (SELECT CASE WHEN c.intent_a = ANY($1::text[]) THEN c.intent_b ELSE c.intent_a END
+                                       FROM ${conflict} c
+                                      WHERE (c.intent_a = ANY($1::text[]) OR c.intent_b = ANY($1::text[]))
+                                        AND NOT c.reviewed)
+                        ORDER BY id FOR UPDATE`,
 
     /**
      * Conflicted intents among $1 (already locked) left with no open conflict

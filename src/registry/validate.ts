@@ -21,6 +21,8 @@ export const LIMITS = {
   /** intents in one page of pggit_list_intents, and its default. */
   page: 1_000,
   defaultPage: 100,
+  /** lease_seconds: a year. */
+  leaseSeconds: 31_536_000,
 } as const;
 
 /**
@@ -122,6 +124,20 @@ export function severity(name: string, value: unknown): 'warning' | 'error' | nu
   if (value === null || value === undefined) return null;
   if (value !== 'warning' && value !== 'error') {
     throw invalidArgument(`${name} must be warning or error, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A lease: 1 second to LIMITS.leaseSeconds, or null for the installation's default. */
+export function leaseSeconds(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > LIMITS.leaseSeconds
+  ) {
+    throw invalidArgument(`lease_seconds must be an integer from 1 to ${LIMITS.leaseSeconds}`);
   }
   return value;
 }

@@ -87,6 +87,7 @@ function registerCall(args: Partial<Record<string, unknown>>) {
     tables_affected: 'text[]',
     estimated_duration_ms: 'int',
     metadata: 'jsonb',
+    lease_seconds: 'int',
   };
   return {
     sql: `SELECT pggit_register(${names.map((n, i) => `${n} => $${i + 1}::${types[n] ?? 'text'}`).join(', ')})`,
@@ -266,6 +267,37 @@ function cases(): Case[] {
     [() => intentB],
     '55000',
   );
+
+  // --- leases
+  for (const [label, id, code] of ids.filter(([, , c]) => c !== 'ok')) {
+    add(`pggit_heartbeat: ${label}`, 'SELECT pggit_heartbeat($1)', [id], code);
+  }
+  for (const lease of [0, -1, 31_536_001]) {
+    add(
+      `pggit_heartbeat: lease_seconds ${lease}`,
+      'SELECT pggit_heartbeat($1, $2)',
+      [() => intentA, lease],
+      '22023',
+    );
+    reg(`lease_seconds ${lease}`, { lease_seconds: lease }, '22023');
+  }
+  add(
+    'pggit_heartbeat: lease_seconds 2^31',
+    'SELECT pggit_heartbeat($1, $2::int)',
+    [() => intentA, 2 ** 31],
+    '22003',
+  );
+  add('pggit_heartbeat: a merged intent', 'SELECT pggit_heartbeat($1)', [() => merged], '55000');
+  add(
+    'pggit_heartbeat: an active intent',
+    'SELECT pggit_heartbeat($1, 3600)',
+    [() => intentA],
+    'ok',
+  );
+  for (const limit of [0, -1, 1001]) {
+    add(`pggit_sweep: limit ${limit}`, 'SELECT pggit_sweep($1)', [limit], '22023');
+  }
+  add('pggit_sweep: nothing to sweep', 'SELECT pggit_sweep()', [], 'ok');
 
   // --- pggit_list_intents
   for (const status of ['', 'MERGED', 'done', 'registered ', "registered' OR 'x'='x"]) {
@@ -509,6 +541,8 @@ describe(`${corpus.length} hostile inputs`, () => {
       'pggit_detect',
       'pggit_version',
       'pggit_verify',
+      'pggit_heartbeat',
+      'pggit_sweep',
     ]) {
       expect(fns, f).toContain(f);
     }
