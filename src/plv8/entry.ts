@@ -7,6 +7,7 @@
 import { detectConflicts, parseScript } from '../detector/index.js';
 import type { IntentInput } from '../detector/types.js';
 import { createRegistry, type InstallNames } from '../registry/context.js';
+import * as drift from '../registry/drift.js';
 import * as leases from '../registry/leases.js';
 import type { Plv8 } from '../registry/plv8-api.js';
 import * as reg from '../registry/register.js';
@@ -48,6 +49,7 @@ export function create(plv8: Plv8, names: InstallNames) {
     markAbandoned: (...a: unknown[]) => transitions.markAbandoned(r, a[0], a[1], a[2]),
     resolveConflict: (...a: unknown[]) => resolution.resolveConflict(r, a[0], a[1], a[2], a[3]),
     reopenConflict: (...a: unknown[]) => resolution.reopenConflict(r, a[0], a[1], a[2]),
+    driftCheck: (...a: unknown[]) => drift.driftCheck(r, a[0], a[1]),
     checkTransition: (...a: unknown[]) => triggers.checkTransition(r, a[0], a[1], a[2]),
   };
 }

@@ -150,7 +150,9 @@ export const functions: SqlFunction[] = [
     'schema', ':PGGIT_SCHEMA',
     'api_schema', ':PGGIT_API_SCHEMA',
     'runtime', (SELECT extname || ' ' || extversion FROM pg_extension
-                 WHERE extname IN ('plv8', 'plv8_compat') ORDER BY extname LIMIT 1))`),
+                 WHERE extname IN ('plv8', 'plv8_compat') ORDER BY extname LIMIT 1),
+    'drift_guard', EXISTS (SELECT 1 FROM pg_event_trigger
+                            WHERE evtname = 'pggit_drift_ddl_:PGGIT_SCHEMA' AND evtenabled <> 'D'))`),
     agentApi: true,
     comment:
       'The installed pggit: package version, bundle hash, schemas and PLV8 runtime (answers without starting PLV8).',
@@ -380,11 +382,69 @@ export const functions: SqlFunction[] = [
     comment:
       "Recomputes the hash chains of every intent's history and every conflict's log: ok, the first broken link, and a digest of the chain heads to keep elsewhere.",
   },
+  {
+    name: 'drift_check',
+    args: [
+      { name: 'commands', type: 'jsonb' },
+      { name: 'query', type: 'text' },
+    ],
+    returns: 'void',
+    volatility: 'VOLATILE',
+    js: 'driftCheck',
+    agentApi: false,
+    comment:
+      "The drift guard, for the event triggers: compares executed DDL with the executing agent's active intents.",
+  },
+  {
+    name: 'drift_ddl',
+    args: [],
+    returns: 'event_trigger',
+    volatility: 'VOLATILE',
+    body: plpgsql(sql.driftDdlFn),
+    agentApi: false,
+    comment: 'Event trigger on ddl_command_end: hands each command to the drift guard.',
+  },
+  {
+    name: 'drift_drop',
+    args: [],
+    returns: 'event_trigger',
+    volatility: 'VOLATILE',
+    body: plpgsql(sql.driftDropFn),
+    agentApi: false,
+    comment: 'Event trigger on sql_drop: hands what a statement dropped to the drift guard.',
+  },
+  {
+    name: 'drift',
+    api: 'pggit_drift',
+    args: [
+      { name: 'since', type: 'timestamptz', default: 'NULL' },
+      { name: 'limit', type: 'integer', default: '100' },
+    ],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: plpgsql(sql.driftFn),
+    agentApi: true,
+    comment:
+      'Drift findings, newest first: DDL executed that no active intent of its agent declared (undeclared), or that another agent declared (foreign).',
+  },
   trigger(
     'append_only',
     plpgsql(sql.appendOnlyFn),
     'Refuses UPDATE, DELETE and TRUNCATE on the audit tables: the history can only grow.',
   ),
+];
+
+export interface SqlEventTrigger {
+  /** Database-wide: the schema name is appended, so two installs never share one. */
+  name: string;
+  event: 'ddl_command_end' | 'sql_drop';
+  fn: string;
+}
+
+/** Created only by an install that runs as a superuser (PostgreSQL's rule for event triggers). */
+export const eventTriggers: SqlEventTrigger[] = [
+  { name: 'pggit_drift_ddl', event: 'ddl_command_end', fn: 'drift_ddl' },
+  { name: 'pggit_drift_drop', event: 'sql_drop', fn: 'drift_drop' },
 ];
 
 export const triggers: SqlTrigger[] = [
@@ -420,22 +480,24 @@ export const triggers: SqlTrigger[] = [
     level: 'ROW',
     fn: 'intent_audit',
   },
-  ...['tb_pggit_intent_history', 'tb_pggit_conflict_event'].flatMap((table): SqlTrigger[] => [
-    {
-      name: 'pggit_append_only_rows',
-      table,
-      timing: 'BEFORE',
-      events: 'UPDATE OR DELETE',
-      level: 'ROW',
-      fn: 'append_only',
-    },
-    {
-      name: 'pggit_append_only_truncate',
-      table,
-      timing: 'BEFORE',
-      events: 'TRUNCATE',
-      level: 'STATEMENT',
-      fn: 'append_only',
-    },
-  ]),
+  ...['tb_pggit_intent_history', 'tb_pggit_conflict_event', 'tb_pggit_drift'].flatMap(
+    (table): SqlTrigger[] => [
+      {
+        name: 'pggit_append_only_rows',
+        table,
+        timing: 'BEFORE',
+        events: 'UPDATE OR DELETE',
+        level: 'ROW',
+        fn: 'append_only',
+      },
+      {
+        name: 'pggit_append_only_truncate',
+        table,
+        timing: 'BEFORE',
+        events: 'TRUNCATE',
+        level: 'STATEMENT',
+        fn: 'append_only',
+      },
+    ],
+  ),
 ];

@@ -247,6 +247,68 @@ export function statements(s: string) {
     /** Whether an intent has an open conflict it recorded itself. */
     hasOpenConflict: `SELECT EXISTS (${openConflicts('$1::text', false)}) AS open`,
 
+    // ---- the drift guard (drift.ts)
+
+    /** The database's drift mode, the session's override and whether it may override, the agent. */
+    driftContext: `SELECT ${setting('drift_mode', 'warn')} AS mode,
+                          nullif(current_setting('pggit.drift_mode', true), '') AS session_mode,
+                          (session_user = (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = '${s}')
+                           OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)) AS owner,
+                          coalesce(nullif(current_setting('pggit.agent_id', true), ''), session_user::text) AS agent_id`,
+    /** The agent's live intents, with what they declared and what was applied of it. */
+    driftOwnIntents: `SELECT i.id, i.feature_name, i.objects, i.applied_objects
+                        FROM ${intent} i WHERE i.agent_id = $1::text AND ${live('i')} ORDER BY i.id`,
+    /** Other agents' live intents that share a key with what ran undeclared. */
+    driftOtherIntents: `SELECT i.id, i.agent_id, i.feature_name FROM ${intent} i
+                         WHERE i.object_keys && $1::text[] AND i.agent_id <> $2::text AND ${live('i')}
+                         ORDER BY i.seq LIMIT 20`,
+    /** Applied progress, rows locked in id order. */
+    markApplied: `UPDATE ${intent} AS i
+                     SET applied_objects = x.applied,
+                         applied_at = CASE WHEN x.done THEN coalesce(i.applied_at, ${clock}) ELSE i.applied_at END
+                    FROM jsonb_to_recordset($1::jsonb) AS x (id text, applied jsonb, done boolean),
+                         (SELECT id FROM ${intent} WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) AS l
+                   WHERE i.id = x.id AND l.id = x.id`,
+    notify: "SELECT pg_notify('pggit', $1::text)",
+    insertDrift: `INSERT INTO ${s}.tb_pggit_drift
+                    (agent_id, command_tag, finding, mode, objects, statement, own_intents, other_intents)
+                  VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::text, $7::jsonb, $8::jsonb)
+                  RETURNING id`,
+
+    /** plpgsql event trigger (ddl_command_end): the commands and the query to the guard. */
+    driftDdlFn: `
+BEGIN
+  PERFORM ${s}.drift_check(
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'command_tag', command_tag, 'object_type', object_type, 'schema_name', schema_name,
+        'object_identity', object_identity, 'in_extension', in_extension)), '[]')
+       FROM pg_event_trigger_ddl_commands()),
+    current_query());
+END`,
+
+    /** plpgsql event trigger (sql_drop): what the statement itself dropped, to the guard. */
+    driftDropFn: `
+BEGIN
+  PERFORM ${s}.drift_check(
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'command_tag', tg_tag, 'object_type', object_type, 'schema_name', schema_name,
+        'object_identity', object_identity, 'in_extension', false)), '[]')
+       FROM pg_event_trigger_dropped_objects() WHERE original),
+    current_query());
+END`,
+
+    /** plpgsql: pggit_drift: findings, newest first, since a time. */
+    driftFn: `
+BEGIN
+  IF "limit" IS NULL OR "limit" < 1 OR "limit" > ${LIMITS.page} THEN
+    RAISE EXCEPTION 'limit must be an integer from 1 to ${LIMITS.page}' USING ERRCODE = '22023';
+  END IF;
+  RETURN (SELECT coalesce(jsonb_agg(to_jsonb(d.*) ORDER BY d.id DESC), '[]')
+            FROM (SELECT * FROM ${s}.tb_pggit_drift
+                   WHERE since IS NULL OR at >= since
+                   ORDER BY id DESC LIMIT "limit") d);
+END`,
+
     // ---- bodies of the SQL-language functions (readers need no PLV8, and
     // give back every value exactly as stored; triggers need no JS row)
 
