@@ -76,10 +76,15 @@ function renderBodied(fn) {
     `AS $pggit_sql$${fn.body.text.startsWith('\n') ? '' : ' '}${fn.body.text}${fn.body.text.endsWith('\n') ? '' : ' '}$pggit_sql$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    ...grants(fn, sig),
     '',
   ].join('\n');
 }
+
+const grants = (fn, sig) => [
+  ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+  ...(fn.adminApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_admin;`] : []),
+];
 
 /** The internal LANGUAGE plv8 function: loads the bundle when needed, then calls into it. */
 function renderInternal(fn, hash, tag) {
@@ -107,7 +112,7 @@ function renderInternal(fn, hash, tag) {
     `${tag};`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    ...grants(fn, sig),
     '',
   ].join('\n');
 }
@@ -132,7 +137,7 @@ function renderApi(fn) {
     `AS $pggit_api$ ${body} $pggit_api$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    ...grants(fn, sig),
     '',
   ].join('\n');
 }

@@ -12,6 +12,8 @@ import * as leases from '../registry/leases.js';
 import type { Plv8 } from '../registry/plv8-api.js';
 import * as reg from '../registry/register.js';
 import * as resolution from '../registry/resolution.js';
+import * as reviews from '../registry/reviews.js';
+import * as rules from '../registry/rules.js';
 import * as transitions from '../registry/transitions.js';
 import * as triggers from '../registry/triggers.js';
 import * as v from '../registry/validate.js';
@@ -49,6 +51,20 @@ export function create(plv8: Plv8, names: InstallNames) {
     markAbandoned: (...a: unknown[]) => transitions.markAbandoned(r, a[0], a[1], a[2]),
     resolveConflict: (...a: unknown[]) => resolution.resolveConflict(r, a[0], a[1], a[2], a[3]),
     reopenConflict: (...a: unknown[]) => resolution.reopenConflict(r, a[0], a[1], a[2]),
+    review: (...a: unknown[]) => reviews.review(r, a[0], a[1], a[2], a[3], a[4]),
+    addRule: (...a: unknown[]) =>
+      rules.addRule(r, {
+        kind: a[0],
+        pattern: a[1],
+        owner: a[2],
+        severity: a[3],
+        conflict_type: a[4],
+        advice: a[5],
+        metadata_key: a[6],
+        metadata_value: a[7],
+      }),
+    removeRule: (id: unknown) => rules.removeRule(r, id),
+    setSetting: (key: unknown, value: unknown) => rules.setSetting(r, key, value),
     driftCheck: (...a: unknown[]) => drift.driftCheck(r, a[0], a[1]),
     checkTransition: (...a: unknown[]) => triggers.checkTransition(r, a[0], a[1], a[2]),
   };

@@ -50,6 +50,8 @@ export interface SqlFunction {
   apiResult?: string;
   /** EXECUTE granted to pggit_agent (and revoked from PUBLIC either way). */
   agentApi: boolean;
+  /** EXECUTE granted to pggit_admin: managing rules and settings. */
+  adminApi?: boolean;
   comment: string;
 }
 
@@ -383,6 +385,103 @@ export const functions: SqlFunction[] = [
       "Recomputes the hash chains of every intent's history and every conflict's log: ok, the first broken link, and a digest of the chain heads to keep elsewhere.",
   },
   {
+    name: 'review_state',
+    api: 'pggit_reviews',
+    args: [intentId],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.reviewStateFn),
+    agentApi: true,
+    comment:
+      "An intent's reviews: those owner rules require (with their latest decision), the review gate, every decision.",
+  },
+  {
+    name: 'review',
+    api: 'pggit_review',
+    args: [
+      intentId,
+      { name: 'decision', type: 'text' },
+      { name: 'notes', type: 'text', default: 'NULL' },
+      { name: 'reviewer', type: 'text', default: 'NULL' },
+      { name: 'rule_id', type: 'integer', default: 'NULL' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'review',
+    agentApi: true,
+    comment:
+      'Approve or reject an intent: for an owner rule (rule_id, by the owner: it may then start), or for the review gate (by anyone but its agent: it may then merge). Audited; the latest decision counts.',
+  },
+  {
+    name: 'rules',
+    api: 'pggit_rules',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.rulesFn),
+    agentApi: true,
+    adminApi: true,
+    comment: 'The active rules (owners, severities, advice), in the order they apply.',
+  },
+  {
+    name: 'add_rule',
+    api: 'pggit_add_rule',
+    args: [
+      { name: 'kind', type: 'text' },
+      { name: 'pattern', type: 'text', default: 'NULL' },
+      { name: 'owner', type: 'text', default: 'NULL' },
+      { name: 'severity', type: 'text', default: 'NULL' },
+      { name: 'conflict_type', type: 'text', default: 'NULL' },
+      { name: 'advice', type: 'text', default: 'NULL' },
+      { name: 'metadata_key', type: 'text', default: 'NULL' },
+      { name: 'metadata_value', type: 'text', default: 'NULL' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'addRule',
+    agentApi: false,
+    adminApi: true,
+    comment:
+      'Add a rule (pggit_admin): owner (pattern, owner), severity (conflict_type and/or pattern, severity warning/error/none) or advice (pattern or metadata_key/value, advice).',
+  },
+  {
+    name: 'remove_rule',
+    api: 'pggit_remove_rule',
+    args: [{ name: 'rule_id', type: 'integer' }],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'removeRule',
+    agentApi: false,
+    adminApi: true,
+    comment: 'Retire a rule (pggit_admin); it stays, inactive, for what it decided.',
+  },
+  {
+    name: 'settings',
+    api: 'pggit_settings',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.settingsFn),
+    agentApi: true,
+    adminApi: true,
+    comment: 'The settings of this installation.',
+  },
+  {
+    name: 'set_setting',
+    api: 'pggit_set_setting',
+    args: [
+      { name: 'key', type: 'text' },
+      { name: 'value', type: 'text' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'setSetting',
+    agentApi: false,
+    adminApi: true,
+    comment:
+      'Change a setting (pggit_admin): bind_agent_identity, agent_isolation, review_gate, drift_mode, lease_seconds, clock_override.',
+  },
+  {
     name: 'drift_check',
     args: [
       { name: 'commands', type: 'jsonb' },
@@ -480,24 +579,28 @@ export const triggers: SqlTrigger[] = [
     level: 'ROW',
     fn: 'intent_audit',
   },
-  ...['tb_pggit_intent_history', 'tb_pggit_conflict_event', 'tb_pggit_drift'].flatMap(
-    (table): SqlTrigger[] => [
-      {
-        name: 'pggit_append_only_rows',
-        table,
-        timing: 'BEFORE',
-        events: 'UPDATE OR DELETE',
-        level: 'ROW',
-        fn: 'append_only',
-      },
-      {
-        name: 'pggit_append_only_truncate',
-        table,
-        timing: 'BEFORE',
-        events: 'TRUNCATE',
-        level: 'STATEMENT',
-        fn: 'append_only',
-      },
-    ],
-  ),
+  ...[
+    'tb_pggit_intent_history',
+    'tb_pggit_conflict_event',
+    'tb_pggit_drift',
+    'tb_pggit_review',
+    'tb_pggit_required_review',
+  ].flatMap((table): SqlTrigger[] => [
+    {
+      name: 'pggit_append_only_rows',
+      table,
+      timing: 'BEFORE',
+      events: 'UPDATE OR DELETE',
+      level: 'ROW',
+      fn: 'append_only',
+    },
+    {
+      name: 'pggit_append_only_truncate',
+      table,
+      timing: 'BEFORE',
+      events: 'TRUNCATE',
+      level: 'STATEMENT',
+      fn: 'append_only',
+    },
+  ]),
 ];

@@ -27,6 +27,14 @@ import { invalidArgument } from './errors.js';
 import { checkAgent, requireReadCommitted, type Session } from './identity.js';
 import type { Status } from './lifecycle.js';
 import type { ConflictRow } from './rows.js';
+import {
+  adviceFor,
+  adviceForIntent,
+  loadRules,
+  type Rule,
+  requiredReviews,
+  severityFor,
+} from './rules.js';
 import * as v from './validate.js';
 
 function parseChanges(schemaChanges: string): ParseResult {
@@ -72,6 +80,7 @@ export interface Candidate {
   feature_name: string;
   tables_affected: string[];
   status: Status;
+  metadata: Record<string, unknown>;
   objects: DbObject[];
   model_version: number;
   /** Only when the objects were stored by another model version. */
@@ -97,10 +106,21 @@ export interface FoundConflict extends ConflictReport {
   other: Candidate;
   /** The same conflict's advice, addressed to the other intent's agent. */
   resolution_suggestions_b: string[];
+  /** The severity rule that set the severity, if one did. */
+  severity_rule: number | null;
 }
 
-/** Conflicts between the newcomer and every candidate, with advice for both sides. */
-function findConflicts(r: Registry, mine: PreparedIntent): FoundConflict[] {
+/**
+ * Conflicts between the newcomer and every candidate, with advice for both
+ * sides, after the rules: a severity rule may change a conflict's severity or
+ * drop it, an advice rule adds advice.
+ */
+function findConflicts(
+  r: Registry,
+  mine: PreparedIntent,
+  metadata: Record<string, unknown>,
+  rules: Rule[],
+): FoundConflict[] {
   const candidates = r.rows<Candidate>(r.sql.candidates, [
     mine.keys,
     mine.intent.agent_id,
@@ -113,12 +133,28 @@ function findConflicts(r: Registry, mine: PreparedIntent): FoundConflict[] {
     if (reports.length === 0) continue;
     const fromTheirSide = new Map(detectPrepared(theirs, mine).map((x) => [x.conflict_type, x]));
     for (const report of reports) {
+      const set = severityFor(
+        rules,
+        report.conflict_type,
+        report.affected_objects,
+        report.severity,
+      );
+      if (set.severity === null) continue; // a rule says this one is not worth recording
+      const extra = adviceFor(rules, report.conflict_type, report.affected_objects, [
+        metadata,
+        other.metadata,
+      ]);
       found.push({
         ...report,
+        severity: set.severity,
+        severity_rule: set.rule,
+        resolution_suggestions: [...report.resolution_suggestions, ...extra],
+        resolution_suggestions_b: [
+          ...(fromTheirSide.get(report.conflict_type)?.resolution_suggestions ??
+            report.resolution_suggestions),
+          ...extra,
+        ],
         other,
-        resolution_suggestions_b:
-          fromTheirSide.get(report.conflict_type)?.resolution_suggestions ??
-          report.resolution_suggestions,
       });
     }
   }
@@ -162,7 +198,8 @@ export function register(
   const s = lockKeys(r, keys, { by: intent.agent_id });
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
-  const conflicts = findConflicts(r, mine);
+  const rules = loadRules(r);
+  const conflicts = findConflicts(r, mine, meta.value, rules);
 
   const others = [...new Set(conflicts.map((c) => c.other.id))].sort();
   const status: Status = conflicts.length > 0 ? 'conflicted' : 'registered';
@@ -203,15 +240,21 @@ export function register(
               severity: c.severity,
               resolution_suggestions: c.resolution_suggestions,
               resolution_suggestions_b: c.resolution_suggestions_b,
+              severity_rule: c.severity_rule,
             })),
           ])
           .map((x) => x.j)
           .sort((a, b) => a.id - b.id);
+  // Objects an owner rule protects: the owner reviews before the intent starts.
+  const reviews = requiredReviews(r, rules, intent.agent_id, parsed.objects);
+  if (reviews.length > 0) r.db.execute(r.sql.insertRequiredReviews, [created.id, reviews]);
   // The SQL API function replaces `intent` with the row read in SQL (exact values).
   return {
     intent: { id: created.id },
     conflicts: recorded,
     warnings: parsed.warnings,
+    required_reviews: reviews,
+    advice: adviceForIntent(rules, parsed.objects, meta.value),
   };
 }
 
@@ -224,7 +267,8 @@ export function check(
 ) {
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed } = mine;
-  const conflicts = findConflicts(r, mine);
+  const rules = loadRules(r);
+  const conflicts = findConflicts(r, mine, {}, rules);
   return {
     conflicts_detected: conflicts.length,
     conflicts: conflicts.map((c) => ({
@@ -242,5 +286,7 @@ export function check(
     statements: parsed.statements.map((st) => ({ kind: st.kind, text: st.text })),
     warnings: parsed.warnings,
     branch_slug: branchSlug(intent.feature_name),
+    required_reviews: requiredReviews(r, rules, intent.agent_id, parsed.objects),
+    advice: adviceForIntent(rules, parsed.objects, {}),
   };
 }

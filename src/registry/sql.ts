@@ -104,7 +104,7 @@ export function statements(s: string) {
      * at registration, or the script when they were stored by another model version.
      */
     candidates: `SELECT i.id, i.agent_id, i.feature_name, i.tables_affected, i.status, i.objects,
-                        i.model_version,
+                        i.model_version, i.metadata,
                         CASE WHEN i.model_version = $3::int THEN NULL ELSE i.schema_changes END AS schema_changes
                    FROM ${intent} i
                   WHERE i.status IN (${ACTIVE_STATUS_SQL})
@@ -161,12 +161,12 @@ export function statements(s: string) {
     /** All of a registration's conflicts in one statement, from a JS array of objects. */
     insertConflicts: `INSERT INTO ${conflict} AS c
         (intent_a, intent_b, conflict_type, affected_objects, severity,
-         resolution_suggestions, resolution_suggestions_b)
+         resolution_suggestions, resolution_suggestions_b, severity_rule)
       SELECT $1::text, r.intent_b, r.conflict_type, r.affected_objects, r.severity,
-             r.resolution_suggestions, r.resolution_suggestions_b
+             r.resolution_suggestions, r.resolution_suggestions_b, r.severity_rule
         FROM jsonb_to_recordset($2::jsonb) AS r (intent_b text, conflict_type text,
              affected_objects jsonb, severity text, resolution_suggestions jsonb,
-             resolution_suggestions_b jsonb)
+             resolution_suggestions_b jsonb, severity_rule int)
        ORDER BY r.intent_b
       RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
 
@@ -225,12 +225,12 @@ export function statements(s: string) {
       )
       SELECT DISTINCT other FROM done`,
 
-    /** A conflict with its two intents' keys (read before any lock). */
+    /** A conflict with its two intents' keys (read before any lock), if the session may see it. */
     conflictKeys: `SELECT c.id, c.intent_a, c.intent_b, a.object_keys || b.object_keys AS keys
                      FROM ${conflict} c
                      JOIN ${intent} a ON a.id = c.intent_a
                      JOIN ${intent} b ON b.id = c.intent_b
-                    WHERE c.id = $1::int`,
+                    WHERE c.id = $1::int AND (${s}.can_see(a.agent_id) OR ${s}.can_see(b.agent_id))`,
     conflictForUpdate: `SELECT ${conflictJson('c')} - 'resolution_suggestions_b' AS j
                           FROM ${conflict} c WHERE c.id = $1::int FOR UPDATE`,
     resolve: `UPDATE ${conflict} AS c
@@ -246,6 +246,73 @@ export function statements(s: string) {
                        VALUES ($1::int, $2::text, $3::text, $4::text, $5::text, $6::text)`,
     /** Whether an intent has an open conflict it recorded itself. */
     hasOpenConflict: `SELECT EXISTS (${openConflicts('$1::text', false)}) AS open`,
+
+    // ---- rules and reviews (rules.ts, reviews.ts)
+
+    rules: `SELECT id, kind, pattern, conflict_type, metadata_key, metadata_value, owner, severity, advice
+              FROM ${s}.tb_pggit_rule WHERE removed_at IS NULL ORDER BY id`,
+    /** Whether agent $1 is a member of role $2 (a team), when both are roles. */
+    memberOf: `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1::text)
+                            AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2::text)
+                       THEN pg_has_role($1::text, $2::text, 'MEMBER') ELSE false END AS member`,
+    insertRule: `INSERT INTO ${s}.tb_pggit_rule AS r
+                   (kind, pattern, conflict_type, metadata_key, metadata_value, owner, severity, advice)
+                 SELECT x.kind, x.pattern, x.conflict_type, x.metadata_key, x.metadata_value, x.owner,
+                        x.severity, x.advice
+                   FROM jsonb_to_record($1::jsonb) AS x (kind text, pattern text, conflict_type text,
+                        metadata_key text, metadata_value text, owner text, severity text, advice text)
+                 RETURNING to_jsonb(r.*) AS j`,
+    removeRule: `UPDATE ${s}.tb_pggit_rule AS r SET removed_at = clock_timestamp()
+                  WHERE r.id = $1::int AND r.removed_at IS NULL RETURNING to_jsonb(r.*) AS j`,
+    setSetting: `UPDATE ${settings} AS x SET value = $2::text WHERE x.key = $1::text
+                 RETURNING jsonb_build_object(x.key, x.value) AS j`,
+    insertRequiredReviews: `INSERT INTO ${s}.tb_pggit_required_review (intent_id, rule_id, owner, objects)
+                            SELECT $1::text, x.rule_id, x.owner, x.objects
+                              FROM jsonb_to_recordset($2::jsonb) AS x (rule_id int, owner text, objects jsonb)`,
+    requiredReview: `SELECT owner FROM ${s}.tb_pggit_required_review WHERE intent_id = $1::text AND rule_id = $2::int`,
+    insertReview: `INSERT INTO ${s}.tb_pggit_review (intent_id, rule_id, decision, reviewer, notes)
+                   VALUES ($1::text, $2::int, $3::text, $4::text, $5::text)`,
+    /** Required reviews of an intent whose latest decision is not an approval. */
+    pendingReviews: `SELECT rr.rule_id, rr.owner, rr.objects,
+                            (SELECT x.decision FROM ${s}.tb_pggit_review x
+                              WHERE x.intent_id = rr.intent_id AND x.rule_id = rr.rule_id
+                              ORDER BY x.id DESC LIMIT 1) AS decision
+                       FROM ${s}.tb_pggit_required_review rr
+                      WHERE rr.intent_id = $1::text
+                        AND coalesce((SELECT x.decision FROM ${s}.tb_pggit_review x
+                                       WHERE x.intent_id = rr.intent_id AND x.rule_id = rr.rule_id
+                                       ORDER BY x.id DESC LIMIT 1), 'none') <> 'approved'
+                      ORDER BY rr.rule_id`,
+    /** The review gate for an intent: whether it is on, and the latest decision. */
+    gate: `SELECT ${setting('review_gate', 'off')} = 'on' AS enabled,
+                  (SELECT to_jsonb(x.*) FROM ${s}.tb_pggit_review x
+                    WHERE x.intent_id = $1::text AND x.rule_id IS NULL ORDER BY x.id DESC LIMIT 1) AS latest`,
+    reviewState: `SELECT ${s}.review_state($1::text) AS j`,
+
+    /** SQL: an intent's reviews: what is required, the gate, every decision. */
+    reviewStateFn: `SELECT jsonb_build_object(
+        'intent_id', i.id,
+        'required', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'rule_id', rr.rule_id, 'owner', rr.owner, 'objects', rr.objects,
+                        'decision', (SELECT x.decision FROM ${s}.tb_pggit_review x
+                                      WHERE x.intent_id = i.id AND x.rule_id = rr.rule_id
+                                      ORDER BY x.id DESC LIMIT 1)) ORDER BY rr.rule_id), '[]')
+                       FROM ${s}.tb_pggit_required_review rr WHERE rr.intent_id = i.id),
+        'gate', jsonb_build_object(
+          'enabled', ${setting('review_gate', 'off')} = 'on',
+          'decision', (SELECT x.decision FROM ${s}.tb_pggit_review x
+                        WHERE x.intent_id = i.id AND x.rule_id IS NULL ORDER BY x.id DESC LIMIT 1)),
+        'reviews', (SELECT coalesce(jsonb_agg(to_jsonb(x.*) ORDER BY x.id), '[]')
+                      FROM ${s}.tb_pggit_review x WHERE x.intent_id = i.id))
+      FROM ${intent} i WHERE i.id = ${s}.intent_id($1, 'intent_id', true)`,
+
+    /** SQL: the active rules, in the order they apply. */
+    rulesFn: `SELECT coalesce(jsonb_agg(to_jsonb(r.*) ORDER BY r.id), '[]')
+                FROM ${s}.tb_pggit_rule r WHERE r.removed_at IS NULL`,
+
+    /** SQL: the settings an owner may change, with their values. */
+    settingsFn: `SELECT jsonb_object_agg(key, value ORDER BY key) FROM ${settings}
+                  WHERE key NOT IN ('version', 'bundle_hash', 'api_schema')`,
 
     // ---- the drift guard (drift.ts)
 
@@ -305,7 +372,7 @@ BEGIN
   END IF;
   RETURN (SELECT coalesce(jsonb_agg(to_jsonb(d.*) ORDER BY d.id DESC), '[]')
             FROM (SELECT * FROM ${s}.tb_pggit_drift
-                   WHERE since IS NULL OR at >= since
+                   WHERE (since IS NULL OR at >= since) AND ${s}.can_see(agent_id)
                    ORDER BY id DESC LIMIT "limit") d);
 END`,
 
@@ -327,10 +394,11 @@ BEGIN
     RAISE EXCEPTION '% must not be NULL', arg USING ERRCODE = '22023';
   END IF;
   IF g ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-    found := ARRAY(SELECT id FROM ${intent} WHERE id = g);
+    found := ARRAY(SELECT id FROM ${intent} WHERE id = g AND ${s}.can_see(agent_id));
   ELSIF length(g) >= 4 AND g ~ '^[0-9a-f-]+$' THEN
     -- the C-collated primary key serves LIKE 'prefix%'
-    found := ARRAY(SELECT id FROM ${intent} WHERE id LIKE g || '%' ORDER BY id LIMIT 11);
+    found := ARRAY(SELECT id FROM ${intent} WHERE id LIKE g || '%' AND ${s}.can_see(agent_id)
+                    ORDER BY id LIMIT 11);
   END IF;
   IF cardinality(found) > 1 THEN
     RAISE EXCEPTION '% "%" is ambiguous: it starts % intent ids', arg, g,
@@ -396,7 +464,8 @@ BEGIN
       SELECT i.seq, ${intentJson('i')} || to_jsonb(n.*) AS j
         FROM ${intent} i
         CROSS JOIN LATERAL (${openCounts('i.id')}) n
-       WHERE (list_intents.status IS NULL OR i.status = list_intents.status)
+       WHERE ${s}.can_see(i.agent_id)
+         AND (list_intents.status IS NULL OR i.status = list_intents.status)
          AND (list_intents.agent_id IS NULL OR i.agent_id = list_intents.agent_id)
          AND (after_seq IS NULL OR i.seq < after_seq)
        ORDER BY i.seq DESC

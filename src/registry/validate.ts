@@ -151,10 +151,10 @@ export function pageSize(value: unknown): number {
   return value;
 }
 
-export function conflictId(value: unknown): number {
-  if (value === null || value === undefined) throw invalidArgument('conflict_id must not be NULL');
+export function conflictId(value: unknown, name = 'conflict_id'): number {
+  if (value === null || value === undefined) throw invalidArgument(`${name} must not be NULL`);
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw invalidArgument('conflict_id must be an integer');
+    throw invalidArgument(`${name} must be an integer`);
   }
   return value;
 }
