@@ -178,12 +178,12 @@ export async function benchConcurrency(ctx: Context): Promise<SectionResult> {
         ),
       );
     }
-    const notes =
-      counts.includes(4) && counts.includes(1)
-        ? [
-            `4 connections / 1: ${(tps(4).median / tps(1).median).toFixed(2)}× (no target; the machine has its cores shared with the pgbench threads)`,
-          ]
-        : [];
+    const notes = [
+      'pgbench runs on the same cores as the server, and so do other processes of the machine (see the load average): a run with more connections also takes a larger share of a contended CPU.',
+    ];
+    if (counts.includes(4) && counts.includes(1)) {
+      notes.push(`4 connections / 1: ${(tps(4).median / tps(1).median).toFixed(2)}× (no target).`);
+    }
     return {
       id: 'concurrency',
       title: 'Concurrency (pgbench)',
