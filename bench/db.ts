@@ -1,10 +1,9 @@
 /**
- * The benchmark's databases: a migrated template (made by scripts/local-db.sh,
- * which starts the project-local cluster, or uses PGGIT_DATABASE_URL's
- * server), and clones of it, one per use, dropped at the end.
- *
- * The server must let us create databases. With PGGIT_PG_ROOT set,
- * local-db.sh runs the private PostgreSQL copy of that folder.
+ * The benchmark's databases: a migrated template made by scripts/local-db.sh
+ * on the project-local cluster (never the server of PGGIT_DATABASE_URL or
+ * DATABASE_URL), and clones of it, one per use, dropped at the end. With
+ * PGGIT_PG_ROOT set, local-db.sh runs the private PostgreSQL copy of that
+ * folder.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -43,6 +42,18 @@ export async function once<T extends pg.QueryResultRow>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * local-db.sh's environment: always the project-local cluster. With
+ * PGGIT_DATABASE_URL or DATABASE_URL it would install pggit into that
+ * database and hand it to us as the template, which we may drop.
+ */
+function benchEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PGGIT_DB_NAME: TEMPLATE };
+  delete env.PGGIT_DATABASE_URL;
+  delete env.DATABASE_URL;
+  return env;
+}
+
 export class BenchServer {
   private readonly clones = new Set<string>();
 
@@ -68,14 +79,17 @@ export class BenchServer {
         cwd: root,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PGGIT_DB_NAME: TEMPLATE },
+        env: benchEnv(),
       })
         .trim()
         .split('\n')
         .pop() as string;
     let templateUrl = url();
-    if (!/^postgres(ql)?:\/\//.test(templateUrl)) {
-      throw new Error(`scripts/local-db.sh url printed no URL: ${templateUrl}`);
+    if (
+      !/^postgres(ql)?:\/\//.test(templateUrl) ||
+      new URL(templateUrl).pathname !== `/${TEMPLATE}`
+    ) {
+      throw new Error(`scripts/local-db.sh url printed no URL of ${TEMPLATE}: ${templateUrl}`);
     }
     // The template is only ever cloned, never written to; should it hold
     // anything (a run interrupted while it was being made), it is made afresh.
