@@ -20,8 +20,9 @@ import {
   parseScript,
   prepareIntent,
 } from '../detector/index.js';
-import type { ConflictReport, DbObject, ParseResult } from '../detector/types.js';
+import type { ConflictReport, ParseResult } from '../detector/types.js';
 import { branchSlug } from './branch.js';
+import { type Candidate, candidates } from './candidates.js';
 import type { Registry } from './context.js';
 import { invalidArgument } from './errors.js';
 import { checkAgent, requireReadCommitted, type Session } from './identity.js';
@@ -74,34 +75,6 @@ function validateIntent(
   return prepareIntent(intent, parseChanges(intent.schema_changes));
 }
 
-export interface Candidate {
-  id: string;
-  agent_id: string;
-  feature_name: string;
-  tables_affected: string[];
-  status: Status;
-  metadata: Record<string, unknown>;
-  objects: DbObject[];
-  model_version: number;
-  /** Only when the objects were stored by another model version. */
-  schema_changes: string[] | null;
-}
-
-/** A candidate ready for comparison, from its stored objects (or its script, after an upgrade). */
-function prepareCandidate(c: Candidate): PreparedIntent {
-  const intent = {
-    id: c.id,
-    agent_id: c.agent_id,
-    feature_name: c.feature_name,
-    schema_changes: c.schema_changes ?? [],
-    tables_affected: c.tables_affected,
-  };
-  if (c.model_version === MODEL_VERSION) {
-    return prepareIntent(intent, { statements: [], objects: c.objects, warnings: [] });
-  }
-  return prepareIntent(intent);
-}
-
 export interface FoundConflict extends ConflictReport {
   other: Candidate;
   /** The same conflict's advice, addressed to the other intent's agent. */
@@ -120,18 +93,16 @@ function findConflicts(
   mine: PreparedIntent,
   metadata: Record<string, unknown>,
   rules: Rule[],
+  bothSides: boolean,
 ): FoundConflict[] {
-  const candidates = r.rows<Candidate>(r.sql.candidates, [
-    mine.keys,
-    mine.intent.agent_id,
-    MODEL_VERSION,
-  ]);
   const found: FoundConflict[] = [];
-  for (const other of candidates) {
-    const theirs = prepareCandidate(other);
+  for (const { candidate: other, prepared: theirs, metadata: theirMeta } of candidates(r, mine)) {
     const reports = detectPrepared(mine, theirs);
     if (reports.length === 0) continue;
-    const fromTheirSide = new Map(detectPrepared(theirs, mine).map((x) => [x.conflict_type, x]));
+    // a dry run shows only the newcomer's side
+    const fromTheirSide = new Map(
+      (bothSides ? detectPrepared(theirs, mine) : []).map((x) => [x.conflict_type, x]),
+    );
     for (const report of reports) {
       const set = severityFor(
         rules,
@@ -142,7 +113,7 @@ function findConflicts(
       if (set.severity === null) continue; // a rule says this one is not worth recording
       const extra = adviceFor(rules, report.conflict_type, report.affected_objects, [
         metadata,
-        other.metadata,
+        theirMeta,
       ]);
       found.push({
         ...report,
@@ -199,7 +170,7 @@ export function register(
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
   const rules = loadRules(r);
-  const conflicts = findConflicts(r, mine, meta.value, rules);
+  const conflicts = findConflicts(r, mine, meta.value, rules, true);
 
   const others = [...new Set(conflicts.map((c) => c.other.id))].sort();
   const status: Status = conflicts.length > 0 ? 'conflicted' : 'registered';
@@ -213,20 +184,20 @@ export function register(
     duration,
     risk,
     status,
-    others,
     meta.text,
     keys,
     parsed.objects,
     MODEL_VERSION,
     lease ?? s.lease_seconds,
+    others.length === 0
+      ? 'registered'
+      : `registered with ${conflicts.length} conflict(s) with ${others.length} intent(s)`,
   ];
   // A taken name (a slug like "user_001" against the second use of "user")
   // inserts nothing: the next use of the counter gives the next name.
   let created: { id: string } | undefined;
   while (created === undefined) created = r.row<{ id: string }>(r.sql.insertIntent, values);
 
-  // Both sides, rows locked in id order before the conflicts reference them.
-  if (others.length > 0) r.db.execute(r.sql.addConflictsWith, [created.id, others]);
   const recorded =
     conflicts.length === 0
       ? []
@@ -268,7 +239,7 @@ export function check(
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed } = mine;
   const rules = loadRules(r);
-  const conflicts = findConflicts(r, mine, {}, rules);
+  const conflicts = findConflicts(r, mine, {}, rules, false);
   return {
     conflicts_detected: conflicts.length,
     conflicts: conflicts.map((c) => ({

@@ -33,7 +33,8 @@ export function statements(s: string) {
   /** An intent as the API shows it: every column but the registry's own bookkeeping. */
   const intentJson = (alias: string) =>
     `((to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')
-      || jsonb_build_object('expired', ${alias}.lease_expires_at <= ${s}.clock()))`;
+      || jsonb_build_object('conflicts_with', ${s}.conflicts_with(${alias}.id),
+                            'expired', ${alias}.lease_expires_at <= ${s}.clock()))`;
   const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
   const clock = `${s}.clock()`;
   /** Active and unexpired: what counts for detection and holds others back. */
@@ -99,19 +100,20 @@ export function statements(s: string) {
       "SELECT set_config('pggit.reason', $1::text, true), set_config('pggit.changed_by', $2::text, true)",
 
     /**
-     * Active intents of other agents that share a key (the partial GIN index on
-     * object_keys serves it), with what detection compares: the objects stored
-     * at registration, or the script when they were stored by another model version.
+     * Active, unexpired intents of other agents that share a key (the partial
+     * GIN index on object_keys serves it): what changes about them (candidates.ts).
      */
-    candidates: `SELECT i.id, i.agent_id, i.feature_name, i.tables_affected, i.status, i.objects,
-                        i.model_version, i.metadata,
-                        CASE WHEN i.model_version = $3::int THEN NULL ELSE i.schema_changes END AS schema_changes
+    candidates: `SELECT i.id, i.agent_id, i.feature_name, i.status, i.model_version
                    FROM ${intent} i
                   WHERE i.status IN (${ACTIVE_STATUS_SQL})
                     AND i.object_keys && $1::text[]
                     AND i.agent_id <> $2::text
                     AND i.lease_expires_at > ${clock}
                   ORDER BY i.seq`,
+    /** What never changes about them: the stored objects (or the script, from another model version). */
+    storedCandidates: `SELECT i.id, i.objects, i.tables_affected, i.metadata,
+                              CASE WHEN i.model_version = $2::int THEN NULL ELSE i.schema_changes END AS schema_changes
+                         FROM ${intent} i WHERE i.id = ANY($1::text[])`,
 
     /** An intent named by its id or a unique prefix (see intentIdFn), with its keys; none is P0002. */
     intentKeys: `SELECT i.id, i.object_keys AS keys FROM ${intent} i
@@ -143,20 +145,14 @@ export function statements(s: string) {
         RETURNING b.uses)
       INSERT INTO ${intent} AS i
         (agent_id, feature_name, feature_key, branch_name, schema_changes, tables_affected,
-         estimated_duration_ms, risk_level, status, conflicts_with, metadata, object_keys,
+         estimated_duration_ms, risk_level, status, metadata, object_keys,
          objects, model_version, lease_seconds, lease_expires_at)
       SELECT $1::text, $2::text, $3::text, ${branchNameSql('$4::text', 'use.uses')}, $5::jsonb, $6::jsonb,
-             $7::int, $8::text, $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int,
-             $15::int, ${clock} + $15::int * interval '1 second'
-        FROM use
+             $7::int, $8::text, $9::text, $10::text::jsonb, $11::text[], $12::jsonb, $13::int,
+             $14::int, ${clock} + $14::int * interval '1 second'
+        FROM use, (SELECT set_config('pggit.reason', $15::text, true)) AS audit
       ON CONFLICT (branch_name) DO NOTHING
       RETURNING i.id, i.branch_name`,
-
-    /** Both sides: the earlier intents learn of the newcomer (locked in id order), keeping their status. */
-    addConflictsWith: `UPDATE ${intent} AS i
-          SET conflicts_with = i.conflicts_with || jsonb_build_array($1::text), updated_at = clock_timestamp()
-         FROM (SELECT id FROM ${intent} WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) AS l
-        WHERE i.id = l.id AND NOT i.conflicts_with ? $1::text`,
 
     /** All of a registration's conflicts in one statement, from a JS array of objects. */
     insertConflicts: `INSERT INTO ${conflict} AS c
@@ -521,10 +517,7 @@ BEGIN
   END IF;
   INSERT INTO ${history} (intent_id, old_status, new_status, reason, changed_by)
   VALUES (NEW.id, old_status, NEW.status,
-          CASE WHEN TG_OP = 'INSERT'
-               THEN CASE WHEN jsonb_array_length(NEW.conflicts_with) = 0 THEN 'registered'
-                         ELSE 'registered, conflicting with ' || jsonb_array_length(NEW.conflicts_with) || ' intent(s)' END
-               ELSE nullif(current_setting('pggit.reason', true), '') END,
+          nullif(current_setting('pggit.reason', true), ''),
           coalesce(nullif(current_setting('pggit.changed_by', true), ''), session_user));
   IF TG_OP = 'INSERT' THEN
     -- a registration inserts one row: what it said is used up
