@@ -17,10 +17,18 @@ afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 
+// The PostgreSQL that scripts/local-db.sh uses: with PGGIT_PG_ROOT, the private
+// copy under it, never the system's (another checkout's runtime may live there).
+const pgConfig =
+  process.env.PG_CONFIG ??
+  (process.env.PGGIT_PG_ROOT
+    ? join(process.env.PGGIT_PG_ROOT, 'usr/lib/postgresql/15/bin/pg_config')
+    : undefined);
+
 function run(env: Record<string, string> = {}) {
   return spawnSync('bash', [script], {
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(pgConfig ? { PG_CONFIG: pgConfig } : {}), ...env },
     timeout: 300_000,
   });
 }
