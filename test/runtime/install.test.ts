@@ -1,18 +1,29 @@
 /**
- * plv8/install.sh (plv8/README.md): quick and silent on stdout when the
- * installed build is current, and never builds next to a real PLV8.
+ * extension: plv8/install.sh (plv8/README.md): quick and silent on stdout
+ * when the installed build is current, and never builds next to a real PLV8.
+ * Skipped when the server runs real PLV8 (the build is plv8_compat's).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase } from '../support/database.js';
+import { detectRuntime, extension } from './kind.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = join(root, 'plv8/install.sh');
 const temps: string[] = [];
 
+beforeAll(async () => {
+  const db = await createTestDatabase();
+  try {
+    await detectRuntime(db);
+  } finally {
+    await db.close();
+  }
+});
 afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
@@ -33,7 +44,7 @@ function run(env: Record<string, string> = {}) {
   });
 }
 
-describe('plv8/install.sh', () => {
+extension('plv8/install.sh', () => {
   it('a second run only checks the stamp: exit 0, nothing on stdout, progress on stderr', () => {
     const first = run();
     expect(first.status, first.stderr).toBe(0);
