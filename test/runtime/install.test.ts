@@ -56,6 +56,30 @@ extension('plv8/install.sh', () => {
     expect(second.stderr).not.toMatch(/building|installing/);
   });
 
+  it("leaves another PostgreSQL's runtime alone when this checkout's cluster runs elsewhere", () => {
+    const fake = mkdtempSync(join(tmpdir(), 'plv8-other-pg-'));
+    temps.push(fake);
+    mkdirSync(join(fake, 'bin'));
+    mkdirSync(join(fake, 'share/extension'), { recursive: true });
+    mkdirSync(join(fake, 'lib'));
+    writeFileSync(
+      join(fake, 'bin/pg_config'),
+      `#!/bin/sh\ncase "$1" in --sharedir) echo "${fake}/share";; --pkglibdir) echo "${fake}/lib";; --bindir) echo "${fake}/bin";; *) exit 1;; esac\n`,
+    );
+    writeFileSync(join(fake, 'bin/postgres'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(fake, 'bin/pg_config'), 0o755);
+    chmodSync(join(fake, 'bin/postgres'), 0o755);
+    // "this checkout's cluster": a pid file naming a live process that is not that postgres
+    const state = join(fake, 'state');
+    mkdirSync(join(state, 'cluster'), { recursive: true });
+    writeFileSync(join(state, 'cluster/postmaster.pid'), `${process.pid}\n`);
+    const r = run({ PG_CONFIG: join(fake, 'bin/pg_config'), PGGIT_STATE_DIR: state });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`leaving the plv8_compat of ${fake} alone`);
+    expect(r.stderr).not.toMatch(/building|installing/);
+  });
+
   it('skips everything when a real plv8.control is installed', () => {
     const fake = mkdtempSync(join(tmpdir(), 'plv8-fake-pg-'));
     temps.push(fake);
