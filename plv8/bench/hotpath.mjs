@@ -44,6 +44,9 @@ CREATE FUNCTION b_plpgsql(x int) RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN x
 CREATE FUNCTION b_id(x int) RETURNS int LANGUAGE plv8 AS 'return x';
 CREATE FUNCTION b_jsonb(j jsonb) RETURNS int LANGUAGE plv8 AS 'return j.b.length';
 CREATE FUNCTION b_jsonb_ret(x int) RETURNS jsonb LANGUAGE plv8 AS 'return {a: x, b: [1, 2, 3], c: "x"}';
+CREATE FUNCTION b_jsonb_len(j jsonb) RETURNS int LANGUAGE plv8 AS 'return Object.keys(j).length';
+CREATE FUNCTION b_jsonb_rows(x int) RETURNS jsonb LANGUAGE plv8 AS 'const a = []; for (let i = 0; i < 100; i++) a.push({id: x + i, name: "n" + i, ok: true, v: i / 8}); return a';
+CREATE TABLE b_docs AS SELECT jsonb_object_agg('key' || i, i) AS ints, jsonb_object_agg('key' || i, 'value ' || i) AS strs FROM generate_series(1, 100) i;
 CREATE FUNCTION b_exec(n int) RETURNS int LANGUAGE plv8 AS 'for (let i = 0; i < n; i++) plv8.execute("select 1"); return n';
 CREATE FUNCTION b_exec_param(n int) RETURNS int LANGUAGE plv8 AS 'for (let i = 0; i < n; i++) plv8.execute("select $1::int + 1 AS v", [i]); return n';
 CREATE FUNCTION b_prep(n int) RETURNS int LANGUAGE plv8 AS 'const p = plv8.prepare("select $1::int + 1 AS v", ["int"]); try { for (let i = 0; i < n; i++) p.execute([i]); } finally { p.free(); } return n';
@@ -69,6 +72,24 @@ const MEASURES = [
     N,
     'empty',
   ],
+  [
+    'jsonb argument, 100 integers',
+    `SELECT count(b_jsonb_len(ints)) FROM b_docs, generate_series(1, ${M})`,
+    M,
+    'docs',
+  ],
+  [
+    'jsonb argument, 100 strings',
+    `SELECT count(b_jsonb_len(strs)) FROM b_docs, generate_series(1, ${M})`,
+    M,
+    'docs',
+  ],
+  [
+    'jsonb result, 100 objects',
+    `SELECT count(b_jsonb_rows(i)) FROM generate_series(1, ${N / 100}) i`,
+    N / 100,
+    'empty100',
+  ],
   ["plv8.execute('select 1')", `SELECT b_exec(${M})`, M, null],
   ['plv8.execute, one parameter', `SELECT b_exec_param(${M})`, M, null],
   ['plv8.prepare plan.execute, one parameter', `SELECT b_prep(${M})`, M, null],
@@ -76,6 +97,8 @@ const MEASURES = [
 const BASELINES = {
   empty: `SELECT count(i) FROM generate_series(1, ${N}) i`,
   jsonb: `SELECT count(${JSONB}) FROM generate_series(1, ${N}) i`,
+  docs: `SELECT count(ints) + count(strs) FROM b_docs, generate_series(1, ${M})`,
+  empty100: `SELECT count(i) FROM generate_series(1, ${N / 100}) i`,
 };
 
 function cpuTicks(pid) {

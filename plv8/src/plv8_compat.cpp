@@ -1004,7 +1004,10 @@ jsonb_to_js(Isolate *iso, Local<Context> ctx, Jsonb *jb)
 
 					if (v.val.string.len == 9 && memcmp(v.val.string.val, "__proto__", 9) == 0)
 						f->slow = true;
-					f->pending_key = js_str(iso, v.val.string.val, v.val.string.len);
+					/* internalized, as JSON.parse makes property keys */
+					if (!v8::String::NewFromUtf8(iso, v.val.string.val, v8::NewStringType::kInternalized,
+												 v.val.string.len).ToLocal(&f->pending_key))
+						throw JsThrow{"string too long for JavaScript"};
 					break;
 				}
 			case WJB_VALUE:
@@ -1292,6 +1295,52 @@ own_keys(Local<Context> ctx, Local<Object> o)
 	return r.As<Array>();
 }
 
+/*
+ * Keys repeat (an array of objects of one shape): the UTF-8 of the last keys
+ * seen in one conversion is kept, found by identity of the (internalized)
+ * key string.  The bytes are shared: pushJsonbValue only keeps a pointer,
+ * and JsonbValueToJsonb copies them.
+ */
+struct KeyCache
+{
+	static const int size = 32;
+	Local<Value> key[size];
+	JsonbValue	val[size];
+	int			used;
+	int			next;
+};
+
+static KeyCache *g_keys = nullptr;
+
+static void
+jsonb_key(Isolate *iso, Local<Context> ctx, Local<Value> k, JsonbValue *kv)
+{
+	KeyCache   *c = g_keys;
+
+	if (c)
+		for (int i = 0; i < c->used; i++)
+			if (c->key[i] == k)
+			{
+				*kv = c->val[i];
+				return;
+			}
+	Local<v8::String> ks;
+
+	if (!k->ToString(ctx).ToLocal(&ks))
+		throw JsPending{};
+	jsonb_string(iso, ks, kv);
+	if (c)
+	{
+		int			slot = c->next;
+
+		c->next = (c->next + 1) % KeyCache::size;
+		if (c->used < KeyCache::size)
+			c->used++;
+		c->key[slot] = k;
+		c->val[slot] = *kv;
+	}
+}
+
 static JsonbValue *
 jsonb_push_object(Isolate *iso, Local<Context> ctx, JsonbParseState **ps, Local<Object> o)
 {
@@ -1314,12 +1363,9 @@ jsonb_push_object(Isolate *iso, Local<Context> ctx, JsonbParseState **ps, Local<
 			throw JsPending{};
 		if (v->IsUndefined())
 			continue;
-		Local<v8::String> ks;
 		JsonbValue	kv;
 
-		if (!k->ToString(ctx).ToLocal(&ks))
-			throw JsPending{};
-		jsonb_string(iso, ks, &kv);
+		jsonb_key(iso, ctx, k, &kv);
 		pushJsonbValue(ps, WJB_KEY, &kv);
 		if (v->IsDate())
 		{
@@ -1382,7 +1428,11 @@ jsonb_from_js(Isolate *iso, Local<Context> ctx, Local<Value> v)
 	JsonbParseState *ps = NULL;
 	JsonbValue *res = NULL;
 	Jsonb	   *jb;
+	KeyCache   *saved_keys = g_keys;
+	KeyCache   *keys = (KeyCache *) palloc(sizeof(KeyCache));
 
+	keys->used = keys->next = 0;
+	g_keys = keys;
 	try
 	{
 		if (v->IsArray())
@@ -1406,10 +1456,12 @@ jsonb_from_js(Isolate *iso, Local<Context> ctx, Local<Value> v)
 	}
 	catch (...)
 	{
+		g_keys = saved_keys;
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(work);
 		throw;
 	}
+	g_keys = saved_keys;
 	MemoryContextSwitchTo(old);
 	jb = JsonbValueToJsonb(res);
 	MemoryContextDelete(work);
@@ -3767,6 +3819,7 @@ before_entry(void)
 		g_cancel_requested = 0;
 		forget_interrupt_error();
 		g_invoke_depth = 0;
+		g_keys = nullptr;
 		MemoryContextReset(g_error_mcxt);
 	}
 }
