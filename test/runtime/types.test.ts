@@ -214,6 +214,18 @@ extension('numbers (upstream plv8_type.cc: ToScalarDatum)', () => {
     expect(await one(`SELECT ${f}()::text`)).toBe('0.3');
   });
 
+  it('numeric and timestamps lose what float8 and Date cannot hold: digits, range, microseconds', async () => {
+    const f = await fn('return String(x);', 'text', 'x numeric');
+    expect(await one(`SELECT ${f}(123456789012345678901234567890.5)`)).toBe(
+      '1.2345678901234568e+29',
+    );
+    expect((await sqlError(`SELECT ${f}('1e400'::numeric)`)).code).toBe('22003');
+    const g = await fn('return t.toISOString();', 'text', 't timestamptz');
+    expect(await one(`SELECT ${g}('2020-01-01 00:00:00.123999+00')`)).toBe(
+      '2020-01-01T00:00:00.123Z',
+    );
+  });
+
   it('numbers out of range of int2/int4/int8 are 22003 errors (real PLV8 wraps them silently)', async () => {
     for (const [type, value] of [
       ['int2', '40000'],
