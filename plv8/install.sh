@@ -61,6 +61,23 @@ if [ -f "$EXTDIR/plv8.control" ]; then
   exit 0
 fi
 
+# 2b. A checkout whose cluster runs from another PostgreSQL (a private copy made
+# with PGGIT_PG_ROOT) must not build into this one: the system's plv8_compat
+# belongs to the checkouts that use it.  (A caller that loses PGGIT_PG_ROOT
+# from its environment would otherwise replace it with this checkout's sources.)
+checkout="$(cd "$HERE/.." && pwd)"
+for state in "${PGGIT_STATE_DIR:-}" "$checkout/.pggit" \
+  "${TMPDIR:-/tmp}/pggit-$(printf '%s' "$checkout" | sha1sum | cut -c1-12)"; do
+  [ -n "$state" ] && [ -f "$state/cluster/postmaster.pid" ] || continue
+  pid="$(head -n 1 "$state/cluster/postmaster.pid" 2>/dev/null || true)"
+  running="$(readlink -f "/proc/$pid/exe" 2>/dev/null || true)"
+  target="$(readlink -f "$("$PG_CONFIG" --bindir)/postgres" 2>/dev/null || true)"
+  if [ -n "$running" ] && [ -n "$target" ] && [ "$running" != "$target" ]; then
+    log "this checkout's cluster runs $running, not $target: leaving the plv8_compat of $(dirname "$(dirname "$target")") alone (set PGGIT_PG_ROOT)"
+    exit 0
+  fi
+done
+
 # 3. Stamp: hash of sources + build files.  Skip when the installed build matches.
 STAMP_FILE="$EXTDIR/plv8_compat.stamp"
 stamp="$(cd "$HERE" && cat install.sh Makefile plv8_compat.control plv8_compat--1.0.sql src/*.cpp | sha256sum | cut -c1-64)"

@@ -1,12 +1,15 @@
 /**
- * plv8 runtime contract (plv8/README.md): one V8 context per backend and per
- * role; SECURITY DEFINER functions run in their owner's context; globals
- * persist across calls within a context.
+ * One V8 context per backend and per role; SECURITY DEFINER functions run in
+ * their owner's context; globals persist across calls within a context.
+ *
+ * fidelity: one context per role (plv8/README.md, recorded on real PLV8).
+ * extension: the rest (upstream behaviour, not recorded).
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { detectRuntime, extension, fidelity } from './kind.js';
 
 let db: TestDatabase;
 const suffix = randomBytes(4).toString('hex');
@@ -20,6 +23,7 @@ async function val(c: pg.PoolClient, sql: string): Promise<unknown> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  await detectRuntime(db);
   await db.admin(`CREATE ROLE ${alice}`);
   await db.admin(`CREATE ROLE ${bob}`);
   await db.query(`
@@ -37,7 +41,34 @@ afterAll(async () => {
   await db?.admin(`DROP ROLE IF EXISTS ${bob}`);
 });
 
-describe('contexts', () => {
+fidelity('one context per role (plv8/README.md, recorded)', () => {
+  it('each role has its own context; SECURITY DEFINER runs in the owner’s', async () => {
+    const c = await db.pool.connect();
+    try {
+      await c.query("SELECT rt_ctx_set('owner value')");
+      await c.query(`SET ROLE ${alice}`);
+      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('undefined');
+      expect(await val(c, 'SELECT rt_ctx_get_definer()')).toBe('owner value');
+      await c.query("SELECT rt_ctx_set('alice value')");
+      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('alice value');
+      expect(await val(c, 'SELECT rt_ctx_get_definer()')).toBe('owner value');
+
+      await c.query(`SET ROLE ${bob}`);
+      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('undefined');
+      expect(await val(c, 'SELECT rt_ctx_get_definer()')).toBe('owner value');
+
+      await c.query(`SET ROLE ${alice}`);
+      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('alice value');
+      await c.query('RESET ROLE');
+      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('owner value');
+    } finally {
+      await c.query('RESET ROLE').catch(() => {});
+      c.release();
+    }
+  });
+});
+
+extension('contexts (upstream behaviour)', () => {
   it('globals persist across calls in the same backend and role', async () => {
     const c = await db.pool.connect();
     try {
@@ -63,31 +94,6 @@ describe('contexts', () => {
     } finally {
       c1.release();
       c2.release();
-    }
-  });
-
-  it('each role has its own context; SECURITY DEFINER runs in the owner’s', async () => {
-    const c = await db.pool.connect();
-    try {
-      await c.query("SELECT rt_ctx_set('owner value')");
-      await c.query(`SET ROLE ${alice}`);
-      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('undefined');
-      expect(await val(c, 'SELECT rt_ctx_get_definer()')).toBe('owner value');
-      await c.query("SELECT rt_ctx_set('alice value')");
-      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('alice value');
-      expect(await val(c, 'SELECT rt_ctx_get_definer()')).toBe('owner value');
-
-      await c.query(`SET ROLE ${bob}`);
-      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('undefined');
-      expect(await val(c, 'SELECT rt_ctx_get_definer()')).toBe('owner value');
-
-      await c.query(`SET ROLE ${alice}`);
-      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('alice value');
-      await c.query('RESET ROLE');
-      expect(await val(c, 'SELECT rt_ctx_get()')).toBe('owner value');
-    } finally {
-      await c.query('RESET ROLE').catch(() => {});
-      c.release();
     }
   });
 

@@ -1,27 +1,27 @@
 /**
- * plv8 runtime contract: V8 starts lazily, in the backend that first runs
- * plv8 code, and never in the postmaster. Observed from /proc on the local
- * cluster: whether libnode is mapped, and whether the runtime's watchdog
- * thread (started with the isolate) exists.
+ * extension: V8 starts lazily, in the backend that first runs plv8 code, and
+ * never in the postmaster (plv8_compat's own contract). Observed from /proc
+ * on the local cluster: whether libnode is mapped, and whether the runtime's
+ * watchdog thread (started with the isolate) exists.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { detectRuntime, extension } from './kind.js';
 
 let db: TestDatabase;
 let local = false;
-let compat = false;
 beforeAll(async () => {
   db = await createTestDatabase();
+  await detectRuntime(db);
   const r = await db.query(
-    "SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir, plv8_version() LIKE 'plv8_compat%' AS compat",
+    "SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir",
   );
   // only when the server runs on this machine (not in a container) can we look into /proc
   local =
     existsSync(`/proc/${r.rows[0]!.pid}`) && existsSync(join(r.rows[0]!.dir, 'postmaster.pid'));
-  compat = r.rows[0]!.compat;
 });
 afterAll(async () => {
   await db?.close();
@@ -30,29 +30,31 @@ afterAll(async () => {
 const maps = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8');
 const threads = (pid: number) => readdirSync(`/proc/${pid}/task`).length;
 
-it('the postmaster never loads libnode or starts V8', async (ctx) => {
-  if (!local || !compat) ctx.skip();
-  const dir = (await db.query("SELECT current_setting('data_directory') AS dir")).rows[0]!.dir;
-  const postmaster = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  // plenty of plv8 calls have run in backends by now
-  await db.query('DO $$ 1 $$ LANGUAGE plv8');
-  expect(maps(postmaster)).not.toMatch(/libnode\.so|plv8_compat\.so/);
-  expect(threads(postmaster)).toBe(1);
-});
+extension('lazy start', () => {
+  it('the postmaster never loads libnode or starts V8', async (ctx) => {
+    if (!local) ctx.skip();
+    const dir = (await db.query("SELECT current_setting('data_directory') AS dir")).rows[0]!.dir;
+    const postmaster = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // plenty of plv8 calls have run in backends by now
+    await db.query('DO $$ 1 $$ LANGUAGE plv8');
+    expect(maps(postmaster)).not.toMatch(/libnode\.so|plv8_compat\.so/);
+    expect(threads(postmaster)).toBe(1);
+  });
 
-it('a backend starts V8 on its first plv8 call, not before', async (ctx) => {
-  if (!local || !compat) ctx.skip();
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  try {
-    const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-    await c.query('SELECT count(*) FROM pg_class');
-    expect(maps(pid)).not.toMatch(/libnode\.so/);
-    expect(threads(pid)).toBe(1);
-    await c.query('DO $$ 1 $$ LANGUAGE plv8');
-    expect(maps(pid)).toMatch(/libnode\.so/);
-    expect(threads(pid)).toBe(2); // the backend plus the runtime's watchdog thread
-  } finally {
-    await c.end();
-  }
+  it('a backend starts V8 on its first plv8 call, not before', async (ctx) => {
+    if (!local) ctx.skip();
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      await c.query('SELECT count(*) FROM pg_class');
+      expect(maps(pid)).not.toMatch(/libnode\.so/);
+      expect(threads(pid)).toBe(1);
+      await c.query('DO $$ 1 $$ LANGUAGE plv8');
+      expect(maps(pid)).toMatch(/libnode\.so/);
+      expect(threads(pid)).toBe(2); // the backend plus the runtime's watchdog thread
+    } finally {
+      await c.end();
+    }
+  });
 });

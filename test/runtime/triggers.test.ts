@@ -1,8 +1,13 @@
 /**
- * plv8 runtime contract (plv8/README.md): trigger functions, from SQL.
+ * Trigger functions, from SQL.
+ *
+ * fidelity: boundary.sql t1–t6 as recorded on real PLV8 3.1.10 / 3.2.2.
+ * extension: the trigger variables and the rest of the result rules, read
+ * in upstream plv8.cc's CallTrigger (not recorded).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { detectRuntime, extension, fidelity } from './kind.js';
 
 let db: TestDatabase;
 
@@ -12,6 +17,7 @@ async function rows(sql: string, params: unknown[] = []) {
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  await detectRuntime(db);
   await db.query(`
     CREATE TABLE rt_tg_log (n serial, info jsonb);
     CREATE FUNCTION rt_tg_record() RETURNS trigger LANGUAGE plv8 AS $$
@@ -29,7 +35,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-describe('trigger variables', () => {
+extension('trigger variables (upstream plv8.cc CallTrigger)', () => {
   it('row triggers see NEW, OLD, TG_OP, TG_NAME, TG_WHEN, TG_LEVEL, TG_TABLE_*, TG_ARGV', async () => {
     await db.query(`
       CREATE TABLE rt_tg_a (id int PRIMARY KEY, name text);
@@ -96,7 +102,7 @@ describe('trigger variables', () => {
   });
 });
 
-describe('trigger results', () => {
+extension('trigger results (upstream plv8.cc CallTrigger)', () => {
   beforeAll(async () => {
     await db.query(`
       CREATE TABLE rt_tg_r (id int PRIMARY KEY, name text, n int, stamp text);
@@ -144,19 +150,6 @@ describe('trigger results', () => {
     ]);
   });
 
-  it('the return value of an AFTER row trigger is ignored', async () => {
-    await db.query(`
-      CREATE TABLE rt_tg_after (id int, name text);
-      CREATE FUNCTION rt_tg_after_fn() RETURNS trigger LANGUAGE plv8 AS $$ return null; $$;
-      CREATE FUNCTION rt_tg_after_obj() RETURNS trigger LANGUAGE plv8 AS $$ return {id: 999}; $$;
-      CREATE TRIGGER a1 AFTER INSERT ON rt_tg_after FOR EACH ROW EXECUTE FUNCTION rt_tg_after_fn();
-      CREATE TRIGGER a2 AFTER INSERT ON rt_tg_after FOR EACH ROW EXECUTE FUNCTION rt_tg_after_obj();
-    `);
-    const r = await db.query("INSERT INTO rt_tg_after VALUES (1, 'x')");
-    expect(r.rowCount).toBe(1);
-    expect(await rows('SELECT * FROM rt_tg_after')).toEqual([{ id: 1, name: 'x' }]);
-  });
-
   it('returning NEW unchanged from BEFORE DELETE lets the delete happen; null cancels it', async () => {
     await db.query(`
       CREATE TABLE rt_tg_del (id int);
@@ -180,5 +173,93 @@ describe('trigger results', () => {
       code: 'XX000',
     });
     expect(await rows('SELECT * FROM rt_tg_err')).toEqual([]);
+  });
+});
+
+async function catch_(sql: string): Promise<string> {
+  try {
+    await db.query(sql);
+    return 'ok';
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return `${err.code}|${err.message}`;
+  }
+}
+
+fidelity('trigger results (boundary.sql t1–t6)', () => {
+  it('t1, t2: an AFTER row trigger may return NEW or null', async () => {
+    await db.query(`
+      CREATE TABLE rt_tg_kt (id int, v text);
+      CREATE FUNCTION rt_tg_k_after() RETURNS trigger LANGUAGE plv8 AS $$ return NEW; $$;
+      CREATE FUNCTION rt_tg_k_after_null() RETURNS trigger LANGUAGE plv8 AS $$ return null; $$;
+      CREATE TRIGGER k_after AFTER INSERT ON rt_tg_kt FOR EACH ROW EXECUTE FUNCTION rt_tg_k_after();
+    `);
+    expect(await catch_("INSERT INTO rt_tg_kt VALUES (1, 'a')")).toBe('ok');
+    await db.query(`
+      DROP TRIGGER k_after ON rt_tg_kt;
+      CREATE TRIGGER k_after_null AFTER INSERT ON rt_tg_kt FOR EACH ROW EXECUTE FUNCTION rt_tg_k_after_null();
+    `);
+    expect(await catch_("INSERT INTO rt_tg_kt VALUES (2, 'b')")).toBe('ok');
+    expect(await rows('SELECT id FROM rt_tg_kt ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('t3: NEW in an AFTER trigger has jsonb as objects and timestamptz as Date', async () => {
+    await db.query(`
+      CREATE TABLE rt_tg_ku (id int, doc jsonb, at timestamptz);
+      CREATE TABLE rt_tg_ku_log (line text);
+      CREATE FUNCTION rt_tg_k_after_new() RETURNS trigger LANGUAGE plv8 AS $$
+        plv8.execute('insert into rt_tg_ku_log values ($1)', [[typeof NEW.doc, Array.isArray(NEW.doc.a), NEW.at instanceof Date, TG_OP, TG_WHEN, TG_LEVEL].join(' ')]); $$;
+      CREATE TRIGGER k_after_new AFTER INSERT ON rt_tg_ku FOR EACH ROW EXECUTE FUNCTION rt_tg_k_after_new();
+      INSERT INTO rt_tg_ku VALUES (1, '{"a":[1]}', now());
+    `);
+    expect(await rows('SELECT line FROM rt_tg_ku_log')).toEqual([
+      { line: 'object true true INSERT AFTER ROW' },
+    ]);
+  });
+
+  it('t4, t5: a row trigger (AFTER or BEFORE) returning an object that is not the row fails with XX000', async () => {
+    await db.query(`
+      CREATE TABLE rt_tg_kr (id int, v text);
+      CREATE FUNCTION rt_tg_k_after_obj() RETURNS trigger LANGUAGE plv8 AS $$ return {ok: true}; $$;
+      CREATE FUNCTION rt_tg_k_before_obj() RETURNS trigger LANGUAGE plv8 AS $$ return {id: 9}; $$;
+      CREATE TRIGGER k_after_obj AFTER INSERT ON rt_tg_kr FOR EACH ROW EXECUTE FUNCTION rt_tg_k_after_obj();
+    `);
+    expect(await catch_("INSERT INTO rt_tg_kr VALUES (3, 'c')")).toBe(
+      'XX000|field name / property name mismatch',
+    );
+    await db.query(`
+      DROP TRIGGER k_after_obj ON rt_tg_kr;
+      CREATE TRIGGER k_before_obj BEFORE INSERT ON rt_tg_kr FOR EACH ROW EXECUTE FUNCTION rt_tg_k_before_obj();
+    `);
+    expect(await catch_("INSERT INTO rt_tg_kr VALUES (4, 'd')")).toBe(
+      'XX000|field name / property name mismatch',
+    );
+    expect(await rows('SELECT * FROM rt_tg_kr')).toEqual([]);
+  });
+
+  it('t6: the value of a statement trigger is ignored', async () => {
+    await db.query(`
+      CREATE TABLE rt_tg_ks (id int, v text);
+      CREATE FUNCTION rt_tg_k_stmt() RETURNS trigger LANGUAGE plv8 AS $$ return {x: 1}; $$;
+      CREATE TRIGGER k_stmt AFTER INSERT ON rt_tg_ks FOR EACH STATEMENT EXECUTE FUNCTION rt_tg_k_stmt();
+    `);
+    expect(await catch_("INSERT INTO rt_tg_ks VALUES (5, 'e')")).toBe('ok');
+    expect(await rows('SELECT id FROM rt_tg_ks')).toEqual([{ id: 5 }]);
+  });
+});
+
+extension('INSTEAD OF triggers (upstream plv8.cc CallTrigger)', () => {
+  it('report TG_WHEN as AFTER, as upstream (it only tells BEFORE from the rest), and may return the row', async () => {
+    await db.query(`
+      CREATE TABLE rt_tg_base (id int, name text);
+      CREATE VIEW rt_tg_view AS SELECT * FROM rt_tg_base;
+      CREATE FUNCTION rt_tg_instead() RETURNS trigger LANGUAGE plv8 AS $$
+        plv8.execute('INSERT INTO rt_tg_base VALUES ($1, $2)', [NEW.id, TG_WHEN + ' ' + TG_LEVEL]);
+        return NEW; $$;
+      CREATE TRIGGER i INSTEAD OF INSERT ON rt_tg_view FOR EACH ROW EXECUTE FUNCTION rt_tg_instead();
+    `);
+    const r = await db.query("INSERT INTO rt_tg_view VALUES (1, 'x')");
+    expect(r.rowCount).toBe(1);
+    expect(await rows('SELECT * FROM rt_tg_base')).toEqual([{ id: 1, name: 'AFTER ROW' }]);
   });
 });
