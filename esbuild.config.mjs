@@ -127,13 +127,17 @@ function renderApi(fn) {
     .join(', ');
   const passed = fn.args.map((a, i) => a.passAs?.expr ?? `$${i + 1}`).join(', ');
   const call = `${SCHEMA}.${fn.name}(${passed})`;
+  // PL/pgSQL, whose plans a session keeps (a LANGUAGE sql function that is
+  // not inlined plans its body again at every call)
   const body =
-    fn.apiResult === undefined ? `SELECT ${call}` : `SELECT ${fn.apiResult} FROM ${call} AS r`;
+    fn.apiResult === undefined
+      ? `BEGIN RETURN ${call}; END`
+      : `DECLARE r ${fn.returns}; BEGIN r := ${call}; RETURN ${fn.apiResult}; END`;
   const sig = signature(API_SCHEMA, fn.api, fn.args);
   return [
     `CREATE OR REPLACE FUNCTION ${API_SCHEMA}.${fn.api}(${params})`,
     `  RETURNS ${fn.returns}`,
-    `  LANGUAGE sql ${fn.volatility} ${SEARCH_PATH}`,
+    `  LANGUAGE plpgsql ${fn.volatility} ${SEARCH_PATH}`,
     `AS $pggit_api$ ${body} $pggit_api$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,

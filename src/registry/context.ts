@@ -4,7 +4,7 @@
  * built once per installation with those names qualified in (the functions
  * run with search_path = pg_catalog, pg_temp, so nothing is left to it).
  */
-import { type Plv8, row, rows } from './plv8-api.js';
+import type { Plv8, Plv8Plan } from './plv8-api.js';
 import { type Statements, statements } from './sql.js';
 
 export interface InstallNames {
@@ -18,8 +18,32 @@ export interface InstallNames {
 export interface Registry extends InstallNames {
   db: Plv8;
   sql: Statements;
+  /** Rows of a statement of sql.ts (prepared once per backend, then reused). */
   rows<T>(sql: string, params?: unknown[]): T[];
   row<T>(sql: string, params?: unknown[]): T | undefined;
+  /** A statement run for its effect (or its row count). */
+  exec(sql: string, params?: unknown[]): unknown;
+}
+
+/**
+ * The parameter types of a statement, from its casts: every `$n` of pggit's
+ * SQL carries one (`$1::text`, `$2::text[]`), which is what real PLV8's
+ * plv8.prepare needs (it prepares with the types it is given, and none when
+ * none are); a test checks every statement of sql.ts.
+ */
+export function parameterTypes(sql: string): string[] {
+  const types: string[] = [];
+  let highest = 0;
+  for (const m of sql.matchAll(/\$(\d+)(?:::([a-z_][a-z0-9_]*(?:\[\])?))?/g)) {
+    const n = Number(m[1]);
+    highest = Math.max(highest, n);
+    if (m[2] !== undefined && types[n - 1] === undefined) types[n - 1] = m[2];
+  }
+  for (let i = 0; i < highest; i++) {
+    if (types[i] === undefined)
+      throw new Error(`pggit: $${i + 1} has no cast in: ${sql.slice(0, 120)}`);
+  }
+  return types;
 }
 
 const PLAIN_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -30,11 +54,29 @@ export function createRegistry(db: Plv8, names: InstallNames): Registry {
     if (!PLAIN_IDENT.test(n))
       throw new Error(`pggit: schema name ${JSON.stringify(n)} is not a plain identifier`);
   }
+  // Prepared plans: parsing and planning a statement costs more than running
+  // it, every time. Kept for the life of this context (one per backend and
+  // role); PostgreSQL re-plans one whose tables changed.
+  const plans = new Map<string, Plv8Plan>();
+  const exec = (sql: string, params: unknown[] = []) => {
+    let plan = plans.get(sql);
+    if (plan === undefined) {
+      plan = db.prepare(sql, parameterTypes(sql));
+      plans.set(sql, plan);
+    }
+    return plan.execute(params);
+  };
+  const rows = <T>(sql: string, params: unknown[] = []): T[] => {
+    const result = exec(sql, params);
+    if (!Array.isArray(result)) throw new Error(`expected rows from: ${sql.slice(0, 80)}`);
+    return result as T[];
+  };
   return {
     ...names,
     db,
     sql: statements(names.schema),
-    rows: (sql, params = []) => rows(db, sql, params),
-    row: (sql, params = []) => row(db, sql, params),
+    rows,
+    row: <T>(sql: string, params: unknown[] = []) => rows<T>(sql, params)[0],
+    exec,
   };
 }

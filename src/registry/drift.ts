@@ -147,8 +147,14 @@ function describeObjects(objects: DbObject[]): string {
     : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`;
 }
 
+/** CREATE, ALTER or DROP EXTENSION: its script's own statements are the extension's business. */
+const EXTENSION_COMMAND = /^\s*(CREATE|ALTER|DROP)\s+EXTENSION\b/i;
+
 function check(r: Registry, ctx: Context, mode: string, commands: Command[], query: string): void {
-  const work = commands.filter((c) => relevant(c, r.schema));
+  const inExtension = EXTENSION_COMMAND.test(query);
+  const work = commands.filter(
+    (c) => relevant(c, r.schema) && (!inExtension || c.object_type === 'extension'),
+  );
   if (work.length === 0) return;
   const executed = executedObjects(work, query);
   if (executed.length === 0) return;
@@ -181,7 +187,7 @@ function check(r: Registry, ctx: Context, mode: string, commands: Command[], que
         done: declared.every((k) => applied.has(k)),
       };
     });
-    r.db.execute(r.sql.markApplied, [updates, updates.map((u) => u.id)]);
+    r.exec(r.sql.markApplied, [updates, updates.map((u) => u.id)]);
   }
   if (undeclared.length === 0) return;
 
@@ -214,7 +220,7 @@ function check(r: Registry, ctx: Context, mode: string, commands: Command[], que
     ownTouched.map((i) => i.id),
     others.map((o) => o.id),
   ]) as { id: number };
-  r.db.execute(r.sql.notify, [JSON.stringify({ event: 'drift', drift_id: row.id, finding })]);
+  r.exec(r.sql.notify, [JSON.stringify({ event: 'drift', drift_id: row.id, finding })]);
   r.db.elog(WARNING, message);
 }
 

@@ -40,7 +40,7 @@ export function heartbeat(r: Registry, idArg: unknown, leaseArg: unknown) {
       hint: 'intents registered since did not see it: register the change again',
     });
   }
-  r.db.execute(r.sql.heartbeat, [id, lease]);
+  r.exec(r.sql.heartbeat, [id, lease]);
   return { id };
 }
 
@@ -59,8 +59,8 @@ export function sweep(r: Registry, limitArg: unknown) {
   // a concurrent sweep may have abandoned some while we waited for the locks
   const still = locked.filter((x) => ids.has(x.id) && x.expired && isActive(x.status));
   for (const x of still) {
-    r.db.execute(r.sql.setStatus, [x.id, 'abandoned']);
-    r.db.execute(r.sql.autoResolve, [
+    r.exec(r.sql.setStatus, [x.id, 'abandoned']);
+    r.exec(r.sql.autoResolve, [
       x.id,
       `auto-resolved: intent ${x.id} (${x.agent_id}, "${x.feature_name}") was abandoned: lease expired`,
     ]);

@@ -11,23 +11,19 @@
  * int8 never crosses into JS (real PLV8 3.2 hands it over as a BigInt): every
  * count or id pggit reads is int4 or text.
  */
+/** A statement prepared with plv8.prepare (kept across calls until freed). */
+export interface Plv8Plan {
+  execute(params?: unknown[]): unknown;
+  free(): number;
+}
+
 export interface Plv8 {
   execute(sql: string, params?: unknown[]): unknown;
+  /** Real PLV8 prepares with the given parameter types (none when omitted). */
+  prepare(sql: string, types: string[]): Plv8Plan;
   elog(level: number, ...message: unknown[]): void;
   find_function(name: string): (...args: unknown[]) => unknown;
   quote_ident(name: string): string;
   quote_literal(value: string): string;
   subtransaction<T>(fn: () => T): T;
-}
-
-/** Rows of a statement that returns rows. */
-export function rows<T>(db: Plv8, sql: string, params: unknown[] = []): T[] {
-  const result = db.execute(sql, params);
-  if (!Array.isArray(result)) throw new Error(`expected rows from: ${sql.slice(0, 80)}`);
-  return result as T[];
-}
-
-/** The single row of a statement, or undefined. */
-export function row<T>(db: Plv8, sql: string, params: unknown[] = []): T | undefined {
-  return rows<T>(db, sql, params)[0];
 }

@@ -218,7 +218,7 @@ export function register(
           .sort((a, b) => a.id - b.id);
   // Objects an owner rule protects: the owner reviews before the intent starts.
   const reviews = requiredReviews(r, rules, intent.agent_id, parsed.objects);
-  if (reviews.length > 0) r.db.execute(r.sql.insertRequiredReviews, [created.id, reviews]);
+  if (reviews.length > 0) r.exec(r.sql.insertRequiredReviews, [created.id, reviews]);
   // The SQL API function replaces `intent` with the row read in SQL (exact values).
   return {
     intent: { id: created.id },

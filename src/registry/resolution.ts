@@ -67,7 +67,7 @@ export function resolveConflict(
       j: ConflictRow;
     }
   ).j;
-  r.db.execute(r.sql.logConflictEvent, [id, 'resolved', c.severity, resolved.severity, notes, by]);
+  r.exec(r.sql.logConflictEvent, [id, 'resolved', c.severity, resolved.severity, notes, by]);
   releaseIfClear(r, [c.intent_a, c.intent_b], `all conflicts resolved (last: conflict ${id})`, by);
   return resolved;
 }
@@ -79,13 +79,13 @@ export function reopenConflict(r: Registry, idArg: unknown, reasonArg: unknown, 
   const { c, a, by } = lockConflict(r, id, 'reopened_by', given);
   if (!c.reviewed) throw wrongState(`conflict ${id} is not resolved: it is open already`);
   const reopened = (r.row<{ j: ConflictRow }>(r.sql.reopen, [id]) as { j: ConflictRow }).j;
-  r.db.execute(r.sql.logConflictEvent, [id, 'reopened', c.severity, c.severity, reason, by]);
+  r.exec(r.sql.logConflictEvent, [id, 'reopened', c.severity, c.severity, reason, by]);
   // The intent that recorded the conflict is held back by it again, if it is
   // still waiting to start and the other side is still active.
   if (a.status === 'registered' && r.row<{ open: boolean }>(r.sql.hasOpenConflict, [a.id])?.open) {
-    r.db.execute(r.sql.setAudit, [`conflict ${id} re-opened: ${reason}`, by]);
-    r.db.execute(r.sql.setStatus, [a.id, 'conflicted']);
-    r.db.execute(r.sql.setAudit, ['', '']);
+    r.exec(r.sql.setAudit, [`conflict ${id} re-opened: ${reason}`, by]);
+    r.exec(r.sql.setStatus, [a.id, 'conflicted']);
+    r.exec(r.sql.setAudit, ['', '']);
   }
   return reopened;
 }

@@ -65,6 +65,6 @@ export function review(
       );
     }
   }
-  r.db.execute(r.sql.insertReview, [id, rule, decisionArg, reviewer, notes]);
+  r.exec(r.sql.insertReview, [id, rule, decisionArg, reviewer, notes]);
   return (r.row<{ j: unknown }>(r.sql.reviewState, [id]) as { j: unknown }).j;
 }

@@ -29,10 +29,10 @@ type Locked = Pick<IntentRow, 'id' | 'agent_id' | 'feature_name' | 'status'> & {
  */
 export function releaseIfClear(r: Registry, ids: string[], reason: string, by: string): void {
   if (ids.length > 0) {
-    r.db.execute(r.sql.setAudit, [reason, by]);
-    r.db.execute(r.sql.release, [ids]);
+    r.exec(r.sql.setAudit, [reason, by]);
+    r.exec(r.sql.release, [ids]);
   }
-  r.db.execute(r.sql.setAudit, ['', '']);
+  r.exec(r.sql.setAudit, ['', '']);
 }
 
 function transition(r: Registry, to: Status, idArg: unknown, reasonArg: unknown, byArg: unknown) {
@@ -59,13 +59,13 @@ function transition(r: Registry, to: Status, idArg: unknown, reasonArg: unknown,
       { hint: 'register the change again, or abandon this intent (pggit_sweep does it too)' },
     );
   }
-  r.db.execute(r.sql.setStatus, [intent.id, to]);
+  r.exec(r.sql.setStatus, [intent.id, to]);
   if (leaving) {
     const who = `intent ${intent.id} (${intent.agent_id}, "${intent.feature_name}")`;
     // Abandoning resolves the intent's open conflicts with a note; merging
     // leaves them as they are (they stop counting once this side is merged).
     if (to === 'abandoned') {
-      r.db.execute(r.sql.autoResolve, [intent.id, `auto-resolved: ${who} was abandoned`]);
+      r.exec(r.sql.autoResolve, [intent.id, `auto-resolved: ${who} was abandoned`]);
     }
     releaseIfClear(
       r,
@@ -74,7 +74,7 @@ function transition(r: Registry, to: Status, idArg: unknown, reasonArg: unknown,
       by,
     );
   } else {
-    r.db.execute(r.sql.setAudit, ['', '']);
+    r.exec(r.sql.setAudit, ['', '']);
   }
   // The SQL API function returns the intent itself, read in SQL (exact values).
   return { id: intent.id };

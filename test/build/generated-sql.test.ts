@@ -51,7 +51,7 @@ describe('migrations/generated/pggit-functions.sql', () => {
       /FUNCTION :PGGIT_SCHEMA\.register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plv8 VOLATILE/,
     );
     expect(sql).toMatch(
-      /FUNCTION :PGGIT_API_SCHEMA\.pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE sql VOLATILE/,
+      /FUNCTION :PGGIT_API_SCHEMA\.pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plpgsql VOLATILE/,
     );
     const immutable = [
       ...sql.matchAll(/FUNCTION (\S+)\(.*\)\n\s+RETURNS \S+\n\s+LANGUAGE \w+ IMMUTABLE/g),

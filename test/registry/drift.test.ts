@@ -147,9 +147,16 @@ describe('warn mode (the default)', () => {
       ]);
       // kinds pggit does not model: no finding, and the statement runs
       await c.query('CREATE AGGREGATE dr_sum (int) (sfunc = int4pl, stype = int)');
+      // what an extension's script does is the extension's: one finding, for it
+      await c.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+      expect((await findings('dr-dyn')).map((f) => f.objects[0].qualified)).toEqual([
+        'public.dr_dynamic',
+        'pg_trgm',
+      ]);
+      await c.query('DROP EXTENSION pg_trgm');
       await c.query('CREATE TEMP TABLE dr_temp (id int)');
-      expect(await findings('dr-dyn')).toHaveLength(1);
-      expect(warnings).toHaveLength(1);
+      expect(await findings('dr-dyn')).toHaveLength(3);
+      expect(warnings).toHaveLength(3);
     } finally {
       await c.end();
     }

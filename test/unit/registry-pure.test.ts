@@ -78,3 +78,18 @@ describe('branch names', () => {
     );
   });
 });
+
+describe('prepared statements', () => {
+  it('every statement the bundle runs types each of its parameters with a cast (real PLV8 prepares with them)', async () => {
+    const { statements } = await import('../../src/registry/sql.js');
+    const { parameterTypes } = await import('../../src/registry/context.js');
+    const all = statements('pggit');
+    const run = Object.entries(all).filter(([name]) => !name.endsWith('Fn'));
+    expect(run.length).toBeGreaterThan(30);
+    for (const [name, sql] of run) {
+      expect(() => parameterTypes(sql), name).not.toThrow();
+    }
+    expect(parameterTypes('SELECT $2::int, $1::text[], $1')).toEqual(['text[]', 'int']);
+    expect(() => parameterTypes('SELECT $1::int, $2')).toThrow(/\$2 has no cast/);
+  });
+});
