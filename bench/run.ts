@@ -17,8 +17,8 @@
  */
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
-import { freshLocalDatabase } from '../src/client/index.js';
 import { parseScript } from '../src/detector/index.js';
+import { freshLocalDatabase } from '../src/dev/local-db.js';
 
 const BENCH_DB = 'pggit_bench';
 
