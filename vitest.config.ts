@@ -21,6 +21,7 @@ export default defineConfig({
             'test/registry/**/*.test.ts',
             'test/scenarios/**/*.test.ts',
             'test/client/**/*.test.ts',
+            'test/package/**/*.test.ts',
           ],
           environment: 'node',
           // Starts (and if needed installs) the local PostgreSQL and builds
