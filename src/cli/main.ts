@@ -334,6 +334,7 @@ export function buildProgram(io: Io = processIo(), argv: readonly string[] = pro
     .option('--json', 'the same as --format json')
     .option('--no-color', 'no colour, even on a terminal')
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
@@ -408,7 +409,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
 
   const scriptOptions = (cmd: Command) =>
     cmd
-      .addOption(agentOption('who plans the change (default: PGGIT_AGENT_ID)'))
+      .addOption(agentOption('who plans the change'))
       .option('-n, --feature-name <name>', 'the feature, e.g. "user email verification"')
       .option('-s, --schema-changes <ddl>', "the planned DDL: SQL text, @file, or '-' for stdin")
       .option(
@@ -586,7 +587,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
         SEVERITIES,
       ),
     )
-    .addOption(agentOption('the reviewer (default: PGGIT_AGENT_ID, else the database user)'))
+    .addOption(agentOption('the reviewer (without one: the database user)'))
     .action(
       async (
         idArg: string,
@@ -625,9 +626,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       .command(`${verb} <intent-id>`)
       .description(description)
       .option('--reason <text>', 'why, for the history')
-      .addOption(
-        agentOption('who, for the history (default: PGGIT_AGENT_ID, else the database user)'),
-      )
+      .addOption(agentOption('who, for the history (without one: the database user)'))
       .action(async (id: string, opts: { reason?: string; agentId?: string }, cmd: Command) => {
         const intent = await withClient(cmd, (c) =>
           c.transition(id, to, { reason: opts.reason, changedBy: opts.agentId }),
@@ -736,7 +735,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     .description(
       'run the MCP server on stdio (tools for AI agents; writes are recorded as PGGIT_AGENT_ID)',
     )
-    .addOption(agentOption('the agent the tools act as (default: PGGIT_AGENT_ID)'))
+    .addOption(agentOption('the agent the tools act for'))
     .action(async (opts: { agentId?: string }, cmd: Command) => {
       const g = globals(cmd);
       const { url } = resolveDatabaseUrl(g.databaseUrl, io.env);
