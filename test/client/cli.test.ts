@@ -20,14 +20,17 @@ import type {
   ParseResult,
   RegisterResult,
 } from '../../src/client/index.js';
+import { packageVersion } from '../../src/client/version.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { withDatabase } from '../support/server.js';
 import {
   acceptsIdPrefixes,
   closedPort,
+  intentCount,
   PENDING,
   pggit,
   pggitOnTty,
+  qualified,
   type Run,
   type RunOptions,
   type SqlApi,
@@ -35,6 +38,7 @@ import {
   sqlApi,
 } from './support.js';
 
+const VERSION = packageVersion();
 let db: TestDatabase;
 let api: SqlApi;
 beforeAll(async () => {
@@ -226,7 +230,7 @@ describe('register, status, list-intents', () => {
 
     const listed = json<IntentSummary[]>(await cli(['list', '--json']));
     const view = await db.query<{ id: string; open_conflicts: number; open_errors: number }>(
-      'SELECT id, open_conflicts, open_errors FROM pggit_intents',
+      `SELECT id, open_conflicts, open_errors FROM ${await qualified(db, 'pggit_intents')}`,
     );
     const counts = new Map(view.rows.map((r) => [r.id, [r.open_conflicts, r.open_errors]]));
     for (const i of listed) expect([i.open_conflicts, i.open_errors]).toEqual(counts.get(i.id));
@@ -296,7 +300,7 @@ describe('check: the CI gate', () => {
   });
 
   it('exits 0 with no conflicts, and writes nothing', async () => {
-    const before = (await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows[0];
+    const before = await intentCount(db);
     const r = json<CheckResult>(
       await cli([
         'check',
@@ -311,8 +315,7 @@ describe('check: the CI gate', () => {
       ]),
     );
     expect(r.conflicts_detected).toBe(0);
-    const after = (await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows[0];
-    expect(after).toEqual(before);
+    expect(await intentCount(db)).toBe(before);
   });
 
   it('exits 3 on an error conflict (default --fail-on error), with the result on stdout', async () => {
@@ -587,7 +590,9 @@ describe('conflicts, resolve, the lifecycle, history', () => {
     expect(json<HistoryEntry[]>(await cli(['history', b.id.slice(0, 8), '--json'])).length).toBe(5);
     // Two intents whose ids share a prefix: the shortest is ambiguous.
     const ids = (
-      await db.query<{ id: string }>('SELECT id FROM tb_pggit_intent ORDER BY id')
+      await db.query<{ id: string }>(
+        `SELECT id FROM ${await qualified(db, 'tb_pggit_intent')} ORDER BY id`,
+      )
     ).rows.map((r) => r.id);
     let shared = '';
     for (let i = 1; i < ids.length && shared === ''; i++) {
@@ -770,9 +775,10 @@ describe('errors', () => {
   it('another pggit version in the database: one line, before any other call', async () => {
     const other = await createTestDatabase();
     try {
+      const fn = await qualified(other, 'pggit_version');
       const fake = (v: string) =>
         other.query(
-          `CREATE OR REPLACE FUNCTION pggit_version() RETURNS jsonb LANGUAGE sql
+          `CREATE OR REPLACE FUNCTION ${fn}() RETURNS jsonb LANGUAGE sql
              AS $$ SELECT jsonb_build_object('version', '${v}', 'bundle_hash', NULL, 'runtime', NULL) $$`,
         );
       await fake('0.0.1');
@@ -788,22 +794,20 @@ describe('errors', () => {
         other.url,
       ]);
       expect(textError(older, 1)).toBe(
-        'error: pggit 0.0.1 is installed here, this is 0.1.0: run pggit install\n',
+        `error: pggit 0.0.1 is installed here, this is ${VERSION}: run pggit install\n`,
       );
-      const count = await other.query('SELECT count(*)::int AS n FROM tb_pggit_intent');
-      expect(count.rows[0]).toEqual({ n: 0 }); // nothing was registered
+      expect(await intentCount(other)).toBe(0); // nothing was registered
       await fake('9.9.9');
       const newer = jsonError(await pggit(['list', '--json', '--database-url', other.url]), 1);
       expect(newer).toEqual({
         code: 'version_mismatch',
-        message:
-          'pggit 9.9.9 is installed here, this is 0.1.0: upgrade this client (npm i pggit@9.9.9)',
+        message: `pggit 9.9.9 is installed here, this is ${VERSION}: upgrade this client (npm i pggit@9.9.9)`,
       });
       // `version` reports both instead of failing
       const v = json<{ client: string; server: { version: string } }>(
         await pggit(['version', '--json', '--database-url', other.url]),
       );
-      expect(v).toMatchObject({ client: '0.1.0', server: { version: '9.9.9' } });
+      expect(v).toMatchObject({ client: VERSION, server: { version: '9.9.9' } });
     } finally {
       await other.close();
     }
@@ -813,16 +817,16 @@ describe('errors', () => {
 describe('version, help, colour', () => {
   it('--version prints the package version without a database', async () => {
     const r = ok(await pggit(['--version']));
-    expect(r.stdout).toBe('0.1.0\n');
-    expect(ok(await pggit(['-V'])).stdout).toBe('0.1.0\n');
+    expect(r.stdout).toBe(`${VERSION}\n`);
+    expect(ok(await pggit(['-V'])).stdout).toBe(`${VERSION}\n`);
   });
 
   it('version reports client and server; without a database, the client only', async () => {
     const v = json<{ client: string; server: { version: string; runtime: string } }>(
       await cli(['version', '--json']),
     );
-    expect(v.client).toBe('0.1.0');
-    expect(v.server.version).toBe('0.1.0');
+    expect(v.client).toBe(VERSION);
+    expect(v.server.version).toBe(VERSION);
     expect(json<{ server: null }>(await pggit(['version', '--format', 'json'])).server).toBeNull();
   });
 

@@ -18,7 +18,15 @@ import {
 } from '../../src/client/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { withDatabase } from '../support/server.js';
-import { closedPort, PENDING, type SqlApi, silentServer, sqlApi } from './support.js';
+import {
+  closedPort,
+  intentCount,
+  PENDING,
+  qualified,
+  type SqlApi,
+  silentServer,
+  sqlApi,
+} from './support.js';
 
 let db: TestDatabase;
 let client: PggitClient;
@@ -151,12 +159,13 @@ describe('the installed pggit', () => {
     const other = await createTestDatabase();
     try {
       // pggit_version() counting its calls, reporting the version we set
-      await other.query(`CREATE TABLE version_calls (n int); INSERT INTO version_calls VALUES (0);
-        CREATE TABLE fake_version (v text); INSERT INTO fake_version VALUES ('${packageVersion()}');
-        CREATE OR REPLACE FUNCTION pggit_version() RETURNS jsonb LANGUAGE sql VOLATILE AS $$
-          UPDATE version_calls SET n = n + 1;
-          SELECT jsonb_build_object('version', v, 'bundle_hash', NULL, 'runtime', NULL) FROM fake_version $$`);
-      const calls = async () => (await other.query('SELECT n FROM version_calls')).rows[0]?.n;
+      await other.query(`CREATE TABLE public.version_calls (n int); INSERT INTO public.version_calls VALUES (0);
+        CREATE TABLE public.fake_version (v text); INSERT INTO public.fake_version VALUES ('${packageVersion()}');
+        CREATE OR REPLACE FUNCTION ${await qualified(other, 'pggit_version')}() RETURNS jsonb LANGUAGE sql VOLATILE AS $$
+          UPDATE public.version_calls SET n = n + 1;
+          SELECT jsonb_build_object('version', v, 'bundle_hash', NULL, 'runtime', NULL) FROM public.fake_version $$`);
+      const calls = async () =>
+        (await other.query('SELECT n FROM public.version_calls')).rows[0]?.n;
       const c = new PggitClient(other.pool);
       await c.register({
         agentId: 'v',
@@ -173,7 +182,7 @@ describe('the installed pggit', () => {
       await new PggitClient(other.pool, { checkVersion: false }).listIntents();
       expect(await calls()).toBe(2);
 
-      await other.query(`UPDATE fake_version SET v = '0.0.1'`);
+      await other.query(`UPDATE public.fake_version SET v = '0.0.1'`);
       const older = await rejection(
         new PggitClient(other.pool).register({
           agentId: 'v',
@@ -185,10 +194,8 @@ describe('the installed pggit', () => {
         code: 'version_mismatch',
         message: `pggit 0.0.1 is installed here, this is ${packageVersion()}: run pggit install`,
       });
-      expect((await other.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows[0]).toEqual(
-        { n: 1 },
-      );
-      await other.query(`UPDATE fake_version SET v = '99.0.0'`);
+      expect(await intentCount(other)).toBe(1);
+      await other.query(`UPDATE public.fake_version SET v = '99.0.0'`);
       const newer = await rejection(new PggitClient(other.pool).listIntents());
       expect(newer.message).toBe(
         `pggit 99.0.0 is installed here, this is ${packageVersion()}: upgrade this client (npm i pggit@99.0.0)`,
@@ -212,7 +219,7 @@ describe('the installed pggit', () => {
 describe('stateless functions', () => {
   it('version() reports the package version and the PLV8 runtime', async () => {
     const v = await client.version();
-    expect(v.version).toBe('0.1.0');
+    expect(v.version).toBe(packageVersion());
     expect(typeof v.runtime).toBe('string');
   });
 

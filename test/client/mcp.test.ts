@@ -19,7 +19,7 @@ import type {
   RegisterResult,
 } from '../../src/client/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { CLI, cleanEnv, PENDING, pggit, type SqlApi, sqlApi, TSX } from './support.js';
+import { CLI, cleanEnv, intentCount, PENDING, pggit, type SqlApi, sqlApi, TSX } from './support.js';
 
 let db: TestDatabase;
 let api: SqlApi;
@@ -194,16 +194,14 @@ describe('pggit mcp: coordinating two agents', () => {
   });
 
   it('check_intent is a dry run; get_intent, list_conflicts, open_conflicts and parse_ddl read', async () => {
-    const before = (await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows[0];
+    const before = await intentCount(db);
     const r = await ok<CheckResult>(bob, 'check_intent', {
       feature_name: 'mcp drop',
       schema_changes: 'ALTER TABLE mcp_orders DROP COLUMN total',
     });
     expect(r.conflicts.map((c) => c.with_agent)).toContain('mcp-alice');
     expect(r.conflicts.map((c) => c.with_agent)).not.toContain('mcp-bob');
-    expect((await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows[0]).toEqual(
-      before,
-    );
+    expect(await intentCount(db)).toBe(before);
 
     expect(await ok(alice, 'get_intent', { intent_id: a.id })).toMatchObject({
       intent: { id: a.id, conflicts_with: [b.id] },
@@ -327,10 +325,7 @@ describe('pggit mcp: configuration', () => {
       schema_changes: 'CREATE TABLE anon (id int)',
     });
     expect(err).toMatch(/^error \[no_agent_id\]: PGGIT_AGENT_ID is not set/);
-    expect(
-      (await db.query("SELECT count(*)::int AS n FROM tb_pggit_intent WHERE feature_name = 'anon'"))
-        .rows[0],
-    ).toEqual({ n: 0 });
+    expect(await intentCount(db, "feature_name = 'anon'")).toBe(0);
     expect(await ok(anonymous, 'open_conflicts')).toEqual({ conflicts: [] });
   });
 

@@ -169,3 +169,30 @@ export async function acceptsIdPrefixes(db: TestDatabase, fullId: string): Promi
 
 export const PENDING =
   'needs the SQL API change being made alongside (list paging and open counts, resolve severity, reopen, id prefixes); runs once the database has it';
+
+/**
+ * The schema-qualified name of one of pggit's tables, views or functions in
+ * this database, wherever the installer put it (the tests read a few tables
+ * directly, to check that nothing was written).
+ */
+export async function qualified(db: TestDatabase, name: string): Promise<string> {
+  const { rows } = await db.query<{ q: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS q FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1
+     UNION ALL
+     SELECT format('%I.%I', n.nspname, p.proname) FROM pg_proc p
+       JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = $1`,
+    [name],
+  );
+  if (rows.length !== 1) throw new Error(`${name}: ${rows.length} objects of that name`);
+  return (rows[0] as { q: string }).q;
+}
+
+/** How many intents the database holds (read from the table itself). */
+export async function intentCount(db: TestDatabase, where = 'true'): Promise<number> {
+  const table = await qualified(db, 'tb_pggit_intent');
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
+  );
+  return rows[0]?.n ?? -1;
+}
