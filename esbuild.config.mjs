@@ -31,7 +31,6 @@ async function bundleEntry() {
     charset: 'ascii',
     legalComments: 'none',
     treeShaking: true,
-    define: { __PGGIT_VERSION__: JSON.stringify(pkg.version) },
     logLevel: 'silent',
   });
   return result.outputFiles[0].text;
@@ -50,43 +49,96 @@ async function loadManifest() {
   return import(url);
 }
 
-const signature = (fn) => `${fn.name}(${fn.args.map((a) => a.type).join(', ')})`;
+const signature = (schema, name, args) =>
+  `${schema}.${name}(${args.map((a) => a.type).join(', ')})`;
 const sqlString = (s) => `'${s.replaceAll("'", "''")}'`;
+const quoteName = (n) => `"${n}"`;
 
-function renderFunction(fn, hash, tag) {
-  const params = fn.args
-    .map((a) => `${a.name} ${a.type}${a.default === undefined ? '' : ` DEFAULT ${a.default}`}`)
-    .join(', ');
-  const isTrigger = fn.returns === 'trigger';
-  const call = isTrigger
-    ? `pggit.functions.${fn.js}({ NEW: NEW, OLD: OLD, TG_OP: TG_OP, TG_NAME: TG_NAME, TG_WHEN: TG_WHEN, TG_LEVEL: TG_LEVEL, TG_TABLE_NAME: TG_TABLE_NAME, TG_TABLE_SCHEMA: TG_TABLE_SCHEMA, TG_ARGV: TG_ARGV })`
-    : `pggit.functions.${fn.js}(${fn.args.map((a) => a.name).join(', ')})`;
-  const options = [
-    'LANGUAGE plv8',
-    fn.volatility,
-    ...(fn.securityDefiner ? ['SECURITY DEFINER', 'SET search_path = public, pg_temp'] : []),
-  ];
+// graphile-migrate placeholders, filled in by the installer with the schema
+// names chosen at install (plain lower-case identifiers, checked there).
+export const SCHEMA = ':PGGIT_SCHEMA';
+export const API_SCHEMA = ':PGGIT_API_SCHEMA';
+/** Every function runs with this search_path, and every name in pggit's SQL is qualified. */
+const SEARCH_PATH = 'SET search_path = pg_catalog, pg_temp';
+/** The bundle's home in a PLV8 context: one per pggit schema, so two installs never mix. */
+const GLOBAL = `globalThis['__pggit:${SCHEMA}']`;
+
+/** An internal function written in SQL or PL/pgSQL. */
+function renderBodied(fn) {
+  const sig = signature(SCHEMA, fn.name, fn.args);
+  const params = fn.args.map((a) => `${quoteName(a.name)} ${a.passAs?.type ?? a.type}`).join(', ');
+  if (fn.body.text.includes('$pggit_sql$'))
+    throw new Error(`${fn.name}'s body contains $pggit_sql$`);
   return [
-    `CREATE OR REPLACE FUNCTION ${fn.name}(${params})`,
+    `CREATE OR REPLACE FUNCTION ${SCHEMA}.${fn.name}(${params})`,
     `  RETURNS ${fn.returns}`,
-    `  ${options.join(' ')}`,
+    `  LANGUAGE ${fn.body.language} ${fn.volatility} SECURITY DEFINER ${SEARCH_PATH}`,
+    `AS $pggit_sql$${fn.body.text.startsWith('\n') ? '' : ' '}${fn.body.text}${fn.body.text.endsWith('\n') ? '' : ' '}$pggit_sql$;`,
+    `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
+    `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
+    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    '',
+  ].join('\n');
+}
+
+/** The internal LANGUAGE plv8 function: loads the bundle when needed, then calls into it. */
+function renderInternal(fn, hash, tag) {
+  if (fn.body !== undefined) return renderBodied(fn);
+  const params = fn.args.map((a) => `${quoteName(a.name)} ${a.passAs?.type ?? a.type}`).join(', ');
+  if (fn.returns === 'trigger')
+    throw new Error(`${fn.name}: triggers are PL/pgSQL (no row through JS)`);
+  const call = `pggit.functions.${fn.js}(${fn.args.map((a) => a.name).join(', ')})`;
+  const sig = signature(
+    SCHEMA,
+    fn.name,
+    fn.args.map((a) => ({ type: a.passAs?.type ?? a.type })),
+  );
+  return [
+    `CREATE OR REPLACE FUNCTION ${SCHEMA}.${fn.name}(${params})`,
+    `  RETURNS ${fn.returns}`,
+    `  LANGUAGE plv8 ${fn.volatility} SECURITY DEFINER ${SEARCH_PATH}`,
     `AS ${tag}`,
-    'var pggit = globalThis.__pggit;',
+    `var pggit = ${GLOBAL};`,
     `if (pggit === undefined || pggit.buildHash !== '${hash}') {`,
-    "  plv8.find_function('pggit_bundle_init')();",
-    '  pggit = globalThis.__pggit;',
+    `  plv8.find_function('${SCHEMA}.bundle_init')();`,
+    `  pggit = ${GLOBAL};`,
     '}',
     `return ${call};`,
     `${tag};`,
-    `COMMENT ON FUNCTION ${signature(fn)} IS ${sqlString(fn.comment)};`,
-    `REVOKE ALL ON FUNCTION ${signature(fn)} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${signature(fn)} TO pggit_agent;`] : []),
+    `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
+    `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
+    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    '',
+  ].join('\n');
+}
+
+/** The SQL API function: a one-line LANGUAGE sql call of the internal function. */
+function renderApi(fn) {
+  const params = fn.args
+    .map(
+      (a) =>
+        `${quoteName(a.name)} ${a.type}${a.default === undefined ? '' : ` DEFAULT ${a.default}`}`,
+    )
+    .join(', ');
+  const passed = fn.args.map((a, i) => a.passAs?.expr ?? `$${i + 1}`).join(', ');
+  const call = `${SCHEMA}.${fn.name}(${passed})`;
+  const body =
+    fn.apiResult === undefined ? `SELECT ${call}` : `SELECT ${fn.apiResult} FROM ${call} AS r`;
+  const sig = signature(API_SCHEMA, fn.api, fn.args);
+  return [
+    `CREATE OR REPLACE FUNCTION ${API_SCHEMA}.${fn.api}(${params})`,
+    `  RETURNS ${fn.returns}`,
+    `  LANGUAGE sql ${fn.volatility} ${SEARCH_PATH}`,
+    `AS $pggit_api$ ${body} $pggit_api$;`,
+    `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
+    `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
+    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
     '',
   ].join('\n');
 }
 
 function renderTrigger(t) {
-  return `CREATE OR REPLACE TRIGGER ${t.name} ${t.timing} ${t.events} ON ${t.table} FOR EACH ${t.level} EXECUTE FUNCTION ${t.fn}();`;
+  return `CREATE OR REPLACE TRIGGER ${t.name} ${t.timing} ${t.events} ON ${SCHEMA}.${t.table} FOR EACH ${t.level} EXECUTE FUNCTION ${SCHEMA}.${t.fn}();`;
 }
 
 /** Renders the whole generated SQL file from source. Deterministic. */
@@ -102,25 +154,36 @@ export async function renderSql() {
     .slice(0, 16);
   const tag = `$pggit_${hash}$`;
   if (bundle.includes(tag)) throw new Error(`the bundle contains its own dollar-quote tag ${tag}`);
+  // graphile-migrate replaces these words anywhere in the file: the bundle must hold none.
+  for (const word of [':PGGIT_', ':DATABASE_NAME', ':DATABASE_OWNER', '$pggit_api$']) {
+    if (bundle.includes(word)) throw new Error(`the bundle contains ${word}`);
+  }
   for (const fn of functions) {
     if (fn.comment.includes(tag)) throw new Error(`${fn.name}'s comment contains the tag ${tag}`);
   }
+  const init = functions.find((fn) => fn.name === 'bundle_init');
   const parts = [
     '-- Generated by esbuild.config.mjs from src/plv8/entry.ts and src/plv8/functions.ts.',
     '-- Do not edit: run `npm run build`. A test fails when this file is stale.',
-    `-- pggit ${pkg.version}, bundle ${hash}`,
+    `-- pggit ${pkg.version}, bundle ${hash}. ${SCHEMA} and ${API_SCHEMA} are filled in by pggit install.`,
     '',
-    'CREATE OR REPLACE FUNCTION pggit_bundle_init()',
+    `CREATE OR REPLACE FUNCTION ${SCHEMA}.bundle_init()`,
     '  RETURNS void',
-    '  LANGUAGE plv8 VOLATILE',
+    `  LANGUAGE plv8 VOLATILE SECURITY DEFINER ${SEARCH_PATH}`,
     `AS ${tag}`,
     bundle.trimEnd(),
-    `globalThis.__pggit = { buildHash: '${hash}', functions: pggitBundle.functions };`,
+    `${GLOBAL} = { buildHash: '${hash}', functions: pggitBundle.create(plv8, { schema: '${SCHEMA}', apiSchema: '${API_SCHEMA}', buildHash: '${hash}' }) };`,
     `${tag};`,
-    `COMMENT ON FUNCTION pggit_bundle_init() IS ${sqlString(`Loads the pggit bundle ${hash} into this context.`)};`,
+    `COMMENT ON FUNCTION ${SCHEMA}.bundle_init() IS ${sqlString(`${init.comment} Bundle ${hash}.`)};`,
+    `REVOKE ALL ON FUNCTION ${SCHEMA}.bundle_init() FROM PUBLIC;`,
     '',
-    ...functions.map((fn) => renderFunction(fn, hash, tag)),
+    ...functions.filter((fn) => fn !== init).map((fn) => renderInternal(fn, hash, tag)),
+    ...functions.filter((fn) => fn.api !== undefined).map(renderApi),
     ...triggers.map(renderTrigger),
+    '',
+    '-- What is installed here, for pggit_version() and the installer.',
+    `INSERT INTO ${SCHEMA}.tb_pggit_settings (key, value) VALUES ('version', '${pkg.version}'), ('bundle_hash', '${hash}')`,
+    '  ON CONFLICT (key) DO UPDATE SET value = excluded.value;',
     '',
   ];
   return { sql: parts.join('\n'), hash, bundle };

@@ -21,6 +21,8 @@ export default defineConfig({
             'test/registry/**/*.test.ts',
             'test/scenarios/**/*.test.ts',
             'test/client/**/*.test.ts',
+            'test/install/**/*.test.ts',
+            'test/reliability/**/*.test.ts',
             'test/package/**/*.test.ts',
           ],
           environment: 'node',

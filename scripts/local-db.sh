@@ -4,7 +4,7 @@
 #
 #   scripts/local-db.sh setup     install + start + migrate (idempotent, quick the second time)
 #   scripts/local-db.sh url       setup, then print exactly one line: the postgres:// URL
-#   scripts/local-db.sh migrate   run graphile-migrate (with --forceActions) against the database
+#   scripts/local-db.sh migrate   install or upgrade pggit in the database (src/install: graphile-migrate, own ledger)
 #   scripts/local-db.sh stop      stop the local cluster
 #   scripts/local-db.sh status    say where the cluster lives and whether it runs
 #
@@ -186,6 +186,15 @@ local_url() { echo "postgres://postgres@127.0.0.1:$(running_port)/$DB_NAME"; }
 
 ensure_database() {
   local admin="postgres://postgres@127.0.0.1:$(running_port)/postgres"
+  local db="postgres://postgres@127.0.0.1:$(running_port)/$DB_NAME"
+  # A database made by pggit 0.1 (everything in public, its ledger in
+  # graphile_migrate) cannot be upgraded in place: this cluster is the
+  # checkout's own, so it is made afresh.
+  if [ -n "$(psql "$admin" -XtAc "select 1 from pg_database where datname = '$DB_NAME'")" ] &&
+     [ "$(psql "$db" -XtAc "select to_regclass('public.tb_pggit_intent') is not null")" = "t" ]; then
+    log "dropping $DB_NAME: it holds the pggit 0.1 layout"
+    psql "$admin" -XqAc "drop database \"$DB_NAME\" with (force)" >&2
+  fi
   if [ -z "$(psql "$admin" -XtAc "select 1 from pg_database where datname = '$DB_NAME'")" ]; then
     log "createdb $DB_NAME"
     psql "$admin" -XqAc "create database \"$DB_NAME\"" >&2
@@ -194,8 +203,8 @@ ensure_database() {
 
 migrate() {
   local url="$1"
-  log "graphile-migrate migrate --forceActions"
-  (cd "$root" && DATABASE_URL="$url" npx --no-install graphile-migrate migrate --forceActions >&2)
+  log "pggit install (graphile-migrate, ledger in schema pggit)"
+  (cd "$root" && npx --no-install tsx scripts/install-local.ts "$url" >&2)
 }
 
 setup() {

@@ -271,10 +271,7 @@ export function formatVersion(client: string, server: VersionInfo | null): strin
 
 export function formatEvent(e: PggitEvent, at: Date = new Date(), c: Palette = NO_COLOR): string {
   const ts = c.dim(at.toISOString());
-  if (e.event === 'conflict') {
-    return `${ts}  conflict #${e.conflict_id}  ${severity(e.severity, c)} ${e.conflict_type}  ${e.agent_a} (${shortId(e.intent_a)}) vs ${e.agent_b} (${shortId(e.intent_b)})`;
-  }
   const change =
     e.old_status === null ? status(e.status, c) : `${e.old_status} -> ${status(e.status, c)}`;
-  return `${ts}  ${e.event}  ${change}  ${e.agent_id} "${e.feature_name}" (${shortId(e.intent_id)}, ${e.branch_name})`;
+  return `${ts}  ${e.event}  ${change}  (${shortId(e.intent_id)})`;
 }

@@ -147,27 +147,16 @@ export interface VersionInfo {
   runtime: string | null;
 }
 
-/** Payloads of `NOTIFY pggit`. */
-export type PggitEvent =
-  | {
-      event: 'registered' | 'status_changed';
-      intent_id: string;
-      agent_id: string;
-      feature_name: string;
-      branch_name: string;
-      old_status: Status | null;
-      status: Status;
-    }
-  | {
-      event: 'conflict';
-      conflict_id: number;
-      conflict_type: ConflictType;
-      severity: Severity;
-      intent_a: string;
-      agent_a: string;
-      intent_b: string;
-      agent_b: string;
-    };
+/**
+ * Payloads of `NOTIFY pggit`. Any role may LISTEN on a channel, so they carry
+ * ids and statuses only; ask pggit (getIntent, getConflicts) for the rest.
+ */
+export interface PggitEvent {
+  event: 'registered' | 'status_changed';
+  intent_id: string;
+  old_status: Status | null;
+  status: Status;
+}
 
 // ---------------------------------------------------------------------------
 // inputs

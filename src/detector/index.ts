@@ -42,3 +42,10 @@ export {
 } from './names.js';
 export { parseScript, TEMP_SCHEMA } from './parser.js';
 export type * from './types.js';
+
+/**
+ * The version of the object model parseScript yields. The registry stores
+ * each intent's objects with it, and re-derives them when it changes: bump it
+ * whenever the objects for the same input change in a way detection sees.
+ */
+export const MODEL_VERSION = 1;

@@ -1,17 +1,18 @@
 /**
  * The PLV8 bundle's entry: esbuild turns this into one ES2020 script held by
- * pggit_bundle_init(). Every SQL wrapper (src/plv8/functions.ts) calls one of
- * `functions` with its SQL arguments; the global `plv8` is PLV8's API object.
+ * `<schema>.bundle_init()`. It runs `create` with the schema names chosen at
+ * install, and every SQL wrapper (src/plv8/functions.ts) calls one of the
+ * returned functions with its SQL arguments.
  */
 import { detectConflicts, parseScript } from '../detector/index.js';
 import type { IntentInput } from '../detector/types.js';
-import * as api from '../registry/api.js';
-import type { Plv8, TriggerContext } from '../registry/plv8-api.js';
+import { createRegistry, type InstallNames } from '../registry/context.js';
+import type { Plv8 } from '../registry/plv8-api.js';
+import * as reg from '../registry/register.js';
+import * as resolution from '../registry/resolution.js';
+import * as transitions from '../registry/transitions.js';
 import * as triggers from '../registry/triggers.js';
 import * as v from '../registry/validate.js';
-
-declare const plv8: Plv8;
-declare const __PGGIT_VERSION__: string;
 
 function intentFromJson(name: string, value: unknown): IntentInput {
   const o = v.intentObject(name, value);
@@ -27,37 +28,23 @@ function intentFromJson(name: string, value: unknown): IntentInput {
   };
 }
 
-export const functions = {
-  version: () => ({
-    version: __PGGIT_VERSION__,
-    bundle_hash: (globalThis as { __pggit?: { buildHash: string } }).__pggit?.buildHash ?? null,
-    runtime: (plv8.execute('SELECT plv8_version() AS v') as { v: string }[])[0]?.v ?? null,
-  }),
-  parse: (schemaChanges: unknown, defaultSchema: unknown) =>
-    parseScript(v.requiredText('schema_changes', schemaChanges, v.LIMITS.schemaChanges), {
-      defaultSchema: v.requiredText('default_schema', defaultSchema),
-    }),
-  detect: (a: unknown, b: unknown) =>
-    detectConflicts(intentFromJson('intent_a', a), intentFromJson('intent_b', b)),
-  register: (...args: unknown[]) =>
-    api.register(plv8, args[0], args[1], args[2], args[3], args[4], args[5], args[6]),
-  check: (...args: unknown[]) => api.check(plv8, args[0], args[1], args[2], args[3]),
-  getIntent: (id: unknown) => api.getIntent(plv8, id),
-  listIntents: (status: unknown, agent: unknown) => api.listIntents(plv8, status, agent),
-  markInProgress: (id: unknown, reason: unknown, by: unknown) =>
-    api.markInProgress(plv8, id, reason, by),
-  markCompleted: (id: unknown, reason: unknown, by: unknown) =>
-    api.markCompleted(plv8, id, reason, by),
-  markMerged: (id: unknown, reason: unknown, by: unknown) => api.markMerged(plv8, id, reason, by),
-  markAbandoned: (id: unknown, reason: unknown, by: unknown) =>
-    api.markAbandoned(plv8, id, reason, by),
-  getConflicts: (id: unknown) => api.getConflicts(plv8, id),
-  resolveConflict: (id: unknown, notes: unknown, by: unknown) =>
-    api.resolveConflict(plv8, id, notes, by),
-  history: (id: unknown) => api.history(plv8, id),
-  // biome-ignore lint/suspicious/noExplicitAny: trigger rows are untyped records
-  intentGuard: (tg: TriggerContext<any>) => triggers.intentGuard(plv8, tg),
-  // biome-ignore lint/suspicious/noExplicitAny: trigger rows are untyped records
-  intentAudit: (tg: TriggerContext<any>) => triggers.intentAudit(plv8, tg),
-  historyImmutable: (tg: TriggerContext<unknown>) => triggers.historyImmutable(plv8, tg),
-};
+export function create(plv8: Plv8, names: InstallNames) {
+  const r = createRegistry(plv8, names);
+  return {
+    parse: (schemaChanges: unknown, defaultSchema: unknown) =>
+      parseScript(v.requiredText('schema_changes', schemaChanges, v.LIMITS.schemaChanges), {
+        defaultSchema: v.requiredText('default_schema', defaultSchema),
+      }),
+    detect: (a: unknown, b: unknown) =>
+      detectConflicts(intentFromJson('intent_a', a), intentFromJson('intent_b', b)),
+    register: (...a: unknown[]) => reg.register(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6]),
+    check: (...a: unknown[]) => reg.check(r, a[0], a[1], a[2], a[3]),
+    markInProgress: (...a: unknown[]) => transitions.markInProgress(r, a[0], a[1], a[2]),
+    markCompleted: (...a: unknown[]) => transitions.markCompleted(r, a[0], a[1], a[2]),
+    markMerged: (...a: unknown[]) => transitions.markMerged(r, a[0], a[1], a[2]),
+    markAbandoned: (...a: unknown[]) => transitions.markAbandoned(r, a[0], a[1], a[2]),
+    resolveConflict: (...a: unknown[]) => resolution.resolveConflict(r, a[0], a[1], a[2], a[3]),
+    reopenConflict: (...a: unknown[]) => resolution.reopenConflict(r, a[0], a[1], a[2]),
+    checkTransition: (...a: unknown[]) => triggers.checkTransition(r, a[0], a[1], a[2]),
+  };
+}

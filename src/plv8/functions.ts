@@ -1,7 +1,19 @@
 /**
- * The SQL surface of pggit, declared once. esbuild.config.mjs renders every
- * entry into one `CREATE OR REPLACE FUNCTION ... LANGUAGE plv8` wrapper that
- * calls into the bundle (src/plv8/entry.ts), plus the triggers and grants.
+ * The SQL surface of pggit, declared once. esbuild.config.mjs renders it:
+ *
+ * - every entry becomes one `LANGUAGE plv8` function in pggit's own schema
+ *   (`pggit.register`, ...), SECURITY DEFINER with a pinned search_path, that
+ *   calls into the bundle (src/plv8/entry.ts);
+ * - every entry with an `api` name also gets the SQL API function users call
+ *   from a default search_path (`public.pggit_register`, ...): a one-line
+ *   `LANGUAGE sql` function in the API schema that calls the first. That
+ *   layer is also where an argument is handed over in a form PLV8 keeps
+ *   exactly (metadata as jsonb text: a JS number cannot hold every numeric);
+ * - the triggers, comments and grants.
+ *
+ * The readers are SQL: they need no PLV8 start on a new connection, and give
+ * back every value exactly as stored (a JS number cannot hold every jsonb
+ * number, so nothing users wrote goes through JS on its way out).
  *
  * Rules (see plv8/README.md for the runtime contract):
  * - volatility is honest: VOLATILE for anything that writes or locks;
@@ -12,26 +24,38 @@
 export interface SqlArg {
   name: string;
   type: string;
-  /** SQL default expression, verbatim. */
+  /** SQL default expression, verbatim (API functions only). */
   default?: string;
+  /** How the API function passes it on, when not as is: the internal type and the SQL expression. */
+  passAs?: { type: string; expr: string };
 }
 
 export interface SqlFunction {
+  /** The function's name in pggit's schema. */
   name: string;
+  /** The name of the SQL API function (in the API schema) that calls it, if users call it. */
+  api?: string;
   args: SqlArg[];
   returns: string;
   volatility: 'VOLATILE' | 'STABLE' | 'IMMUTABLE';
-  /** Key of the implementation in the bundle's `functions` table. */
-  js: string;
-  /** SECURITY DEFINER with a pinned search_path: callers need no table privileges. */
-  securityDefiner: boolean;
-  /** Granted to the pggit_agent role (and revoked from PUBLIC otherwise). */
+  /** LANGUAGE plv8: the key of the implementation in the bundle's `functions` table... */
+  js?: string;
+  /** ...or LANGUAGE sql / plpgsql with this body, for what needs no JS at all (readers). */
+  body?: { language: 'sql' | 'plpgsql'; text: string };
+  /**
+   * What the API function returns, as an SQL expression of `r`, the internal
+   * function's result (default: `r` itself). Writers return the intent's id,
+   * and the API function reads the intent back in SQL, exactly as stored.
+   */
+  apiResult?: string;
+  /** EXECUTE granted to pggit_agent (and revoked from PUBLIC either way). */
   agentApi: boolean;
   comment: string;
 }
 
 export interface SqlTrigger {
   name: string;
+  /** A table of pggit's schema. */
   table: string;
   timing: 'BEFORE' | 'AFTER';
   events: string;
@@ -39,6 +63,16 @@ export interface SqlTrigger {
   /** The trigger function (a SqlFunction returning trigger). */
   fn: string;
 }
+
+import { statements } from '../registry/sql.js';
+
+/** The schema placeholder graphile-migrate fills in at install (see esbuild.config.mjs). */
+const S = ':PGGIT_SCHEMA';
+const sql = statements(S);
+const sqlBody = (text: string) => ({ language: 'sql' as const, text });
+const plpgsql = (text: string) => ({ language: 'plpgsql' as const, text });
+/** A writer's API function returns the intent, read in SQL. */
+const intentResult = `${S}.intent_json(r ->> 'id')`;
 
 const intentId: SqlArg = { name: 'intent_id', type: 'text' };
 const transitionArgs: SqlArg[] = [
@@ -48,40 +82,82 @@ const transitionArgs: SqlArg[] = [
 ];
 
 const transition = (to: string, js: string): SqlFunction => ({
-  name: `pggit_mark_${to}`,
+  name: `mark_${to}`,
+  api: `pggit_mark_${to}`,
   args: transitionArgs,
   returns: 'jsonb',
   volatility: 'VOLATILE',
   js,
-  securityDefiner: true,
+  apiResult: intentResult,
   agentApi: true,
   comment: `Move an intent to ${to.replace('_', ' ')}, following the lifecycle; returns the intent.`,
 });
 
-const trigger = (name: string, js: string, comment: string): SqlFunction => ({
+/** Triggers are PL/pgSQL: the row never goes through JS, so every value is kept exactly. */
+const trigger = (
+  name: string,
+  body: { language: 'plpgsql'; text: string },
+  comment: string,
+): SqlFunction => ({
   name,
   args: [],
   returns: 'trigger',
   volatility: 'VOLATILE',
-  js,
-  securityDefiner: true,
+  body,
   agentApi: false,
   comment,
 });
 
 export const functions: SqlFunction[] = [
+  // first: the SQL functions below call them
   {
-    name: 'pggit_version',
+    name: 'intent_id',
+    args: [
+      { name: 'given', type: 'text' },
+      { name: 'arg', type: 'text' },
+      { name: 'must_exist', type: 'boolean' },
+    ],
+    returns: 'text',
+    volatility: 'STABLE',
+    body: plpgsql(sql.intentIdFn),
+    agentApi: false,
+    comment:
+      'The full id of an intent named by its id (any case) or a unique prefix of 4 or more characters.',
+  },
+  {
+    name: 'intent_json',
+    args: [{ name: 'id', type: 'text' }],
+    returns: 'jsonb',
+    // VOLATILE for its snapshot: a writer's API function reads back, in the
+    // same statement, the row its internal function has just written
+    volatility: 'VOLATILE',
+    body: sqlBody(sql.intentJsonFn),
+    // the writers' API functions (run as the caller) read the intent back through it
+    agentApi: true,
+    comment: 'An intent as the API shows it, or NULL.',
+  },
+  {
+    name: 'version',
+    api: 'pggit_version',
     args: [],
     returns: 'jsonb',
     volatility: 'STABLE',
-    js: 'version',
-    securityDefiner: false,
+    // Plain SQL: clients check the installed version before their first call,
+    // and that must not cost a PLV8 start on a new connection.
+    body: sqlBody(`SELECT jsonb_build_object(
+    'version', (SELECT value FROM :PGGIT_SCHEMA.tb_pggit_settings WHERE key = 'version'),
+    'bundle_hash', (SELECT value FROM :PGGIT_SCHEMA.tb_pggit_settings WHERE key = 'bundle_hash'),
+    'schema', ':PGGIT_SCHEMA',
+    'api_schema', ':PGGIT_API_SCHEMA',
+    'runtime', (SELECT extname || ' ' || extversion FROM pg_extension
+                 WHERE extname IN ('plv8', 'plv8_compat') ORDER BY extname LIMIT 1))`),
     agentApi: true,
-    comment: 'The installed pggit: package version, bundle hash and PLV8 runtime.',
+    comment:
+      'The installed pggit: package version, bundle hash, schemas and PLV8 runtime (answers without starting PLV8).',
   },
   {
-    name: 'pggit_parse',
+    name: 'parse',
+    api: 'pggit_parse',
     args: [
       { name: 'schema_changes', type: 'text' },
       { name: 'default_schema', type: 'text', default: "'public'" },
@@ -89,12 +165,12 @@ export const functions: SqlFunction[] = [
     returns: 'jsonb',
     volatility: 'IMMUTABLE',
     js: 'parse',
-    securityDefiner: false,
     agentApi: true,
     comment: 'Split a DDL script into statements and list the objects each touches, with warnings.',
   },
   {
-    name: 'pggit_detect',
+    name: 'detect',
+    api: 'pggit_detect',
     args: [
       { name: 'intent_a', type: 'jsonb' },
       { name: 'intent_b', type: 'jsonb' },
@@ -102,12 +178,12 @@ export const functions: SqlFunction[] = [
     returns: 'jsonb',
     volatility: 'IMMUTABLE',
     js: 'detect',
-    securityDefiner: false,
     agentApi: true,
     comment: 'Conflict reports between two intents given as JSON objects; writes nothing.',
   },
   {
-    name: 'pggit_register',
+    name: 'register',
+    api: 'pggit_register',
     args: [
       { name: 'agent_id', type: 'text' },
       { name: 'feature_name', type: 'text' },
@@ -115,18 +191,24 @@ export const functions: SqlFunction[] = [
       { name: 'tables_affected', type: 'text[]', default: 'NULL' },
       { name: 'estimated_duration_ms', type: 'integer', default: 'NULL' },
       { name: 'risk_level', type: 'text', default: "'low'" },
-      { name: 'metadata', type: 'jsonb', default: "'{}'" },
+      {
+        name: 'metadata',
+        type: 'jsonb',
+        default: "'{}'",
+        passAs: { type: 'text', expr: '$7::text' },
+      },
     ],
     returns: 'jsonb',
     volatility: 'VOLATILE',
     js: 'register',
-    securityDefiner: true,
+    apiResult: `r || jsonb_build_object('intent', ${S}.intent_json(r #>> '{intent,id}'))`,
     agentApi: true,
     comment:
       'Declare an intent: parse its DDL, record conflicts with every active intent of other agents on both sides, allocate a branch.',
   },
   {
-    name: 'pggit_check',
+    name: 'check',
+    api: 'pggit_check',
     args: [
       { name: 'agent_id', type: 'text' },
       { name: 'feature_name', type: 'text' },
@@ -136,97 +218,175 @@ export const functions: SqlFunction[] = [
     returns: 'jsonb',
     volatility: 'STABLE',
     js: 'check',
-    securityDefiner: true,
     agentApi: true,
     comment: 'Dry run of pggit_register: the conflicts it would record. Writes nothing.',
   },
   {
-    name: 'pggit_get_intent',
+    name: 'get_intent',
+    api: 'pggit_get_intent',
     args: [intentId],
     returns: 'jsonb',
     volatility: 'STABLE',
-    js: 'getIntent',
-    securityDefiner: true,
+    body: sqlBody(sql.getIntentFn),
     agentApi: true,
-    comment: 'One intent as JSON, or NULL when there is none.',
+    comment: 'One intent as JSON (by id or unique id prefix), or NULL when there is none.',
   },
   {
-    name: 'pggit_list_intents',
+    name: 'list_intents',
+    api: 'pggit_list_intents',
     args: [
       { name: 'status', type: 'text', default: 'NULL' },
       { name: 'agent_id', type: 'text', default: 'NULL' },
+      { name: 'limit', type: 'integer', default: '100' },
+      { name: 'after', type: 'text', default: 'NULL' },
     ],
     returns: 'jsonb',
     volatility: 'STABLE',
-    js: 'listIntents',
-    securityDefiner: true,
+    body: plpgsql(sql.listIntentsFn),
     agentApi: true,
-    comment: 'Intents, newest first, optionally filtered by status and agent.',
+    comment:
+      'Intents, newest first, with their open conflict counts; optionally filtered by status and agent. One page of at most "limit" (1 to 1000); pass the last id as "after" for the next page.',
   },
   transition('in_progress', 'markInProgress'),
   transition('completed', 'markCompleted'),
   transition('merged', 'markMerged'),
   transition('abandoned', 'markAbandoned'),
   {
-    name: 'pggit_get_conflicts',
+    name: 'get_conflicts',
+    api: 'pggit_get_conflicts',
     args: [intentId],
     returns: 'jsonb',
     volatility: 'STABLE',
-    js: 'getConflicts',
-    securityDefiner: true,
+    body: sqlBody(sql.getConflictsFn),
     agentApi: true,
-    comment: 'Every conflict the intent is part of, on either side.',
+    comment:
+      'Every conflict the intent is part of, on either side, with advice addressed to it and its resolution log.',
   },
   {
-    name: 'pggit_resolve_conflict',
+    name: 'resolve_conflict',
+    api: 'pggit_resolve_conflict',
     args: [
       { name: 'conflict_id', type: 'integer' },
       { name: 'resolution_notes', type: 'text' },
       { name: 'reviewed_by', type: 'text', default: 'NULL' },
+      { name: 'severity', type: 'text', default: 'NULL' },
     ],
     returns: 'jsonb',
     volatility: 'VOLATILE',
     js: 'resolveConflict',
-    securityDefiner: true,
     agentApi: true,
     comment:
-      'Mark a conflict reviewed with notes; intents left without open conflicts return to registered.',
+      'Mark a conflict reviewed with notes, optionally adjusting its severity (audited); intents left without open conflicts return to registered.',
   },
   {
-    name: 'pggit_history',
+    name: 'reopen_conflict',
+    api: 'pggit_reopen_conflict',
+    args: [
+      { name: 'conflict_id', type: 'integer' },
+      { name: 'reason', type: 'text' },
+      { name: 'reopened_by', type: 'text', default: 'NULL' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'reopenConflict',
+    agentApi: true,
+    comment:
+      'Re-open a resolved conflict (audited), so that it can be resolved again; an intent it holds back becomes conflicted again.',
+  },
+  {
+    name: 'history',
+    api: 'pggit_history',
     args: [intentId],
     returns: 'jsonb',
     volatility: 'STABLE',
-    js: 'history',
-    securityDefiner: true,
+    body: sqlBody(sql.historyFn),
     agentApi: true,
-    comment: 'The audit trail of an intent, oldest first.',
+    comment: 'The audit trail of an intent: its status changes, oldest first.',
+  },
+  {
+    name: 'bundle_init',
+    args: [],
+    returns: 'void',
+    volatility: 'VOLATILE',
+    agentApi: false,
+    comment: 'Loads the pggit bundle into this PLV8 context (called by the other functions).',
+  },
+  {
+    name: 'check_transition',
+    args: [
+      { name: 'intent_id', type: 'text' },
+      { name: 'from_status', type: 'text' },
+      { name: 'to_status', type: 'text' },
+    ],
+    returns: 'void',
+    volatility: 'STABLE',
+    js: 'checkTransition',
+    agentApi: false,
+    comment:
+      'The lifecycle rules, for the guard trigger: refuses (55000) a status change they forbid.',
   },
   trigger(
-    'pggit_intent_guard',
-    'intentGuard',
+    'intent_guard',
+    plpgsql(sql.intentGuardFn),
     'BEFORE INSERT OR UPDATE on tb_pggit_intent: enforces the lifecycle for API calls and direct SQL alike.',
   ),
   trigger(
-    'pggit_intent_audit',
-    'intentAudit',
+    'intent_audit',
+    plpgsql(sql.intentAuditFn),
     'AFTER INSERT OR UPDATE on tb_pggit_intent: appends the history row and sends the pggit notification.',
   ),
   trigger(
-    'pggit_history_immutable',
-    'historyImmutable',
-    'Refuses UPDATE, DELETE and TRUNCATE on tb_pggit_intent_history: the audit trail is append-only.',
+    'chain_history',
+    plpgsql(sql.chainHistoryFn),
+    "BEFORE INSERT on tb_pggit_intent_history: links the row into its intent's hash chain.",
+  ),
+  trigger(
+    'chain_event',
+    plpgsql(sql.chainEventFn),
+    "BEFORE INSERT on tb_pggit_conflict_event: links the event into its conflict's hash chain.",
+  ),
+  {
+    name: 'verify',
+    api: 'pggit_verify',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.verifyFn),
+    agentApi: true,
+    comment:
+      "Recomputes the hash chains of every intent's history and every conflict's log: ok, the first broken link, and a digest of the chain heads to keep elsewhere.",
+  },
+  trigger(
+    'append_only',
+    plpgsql(sql.appendOnlyFn),
+    'Refuses UPDATE, DELETE and TRUNCATE on the audit tables: the history can only grow.',
   ),
 ];
 
 export const triggers: SqlTrigger[] = [
+  {
+    name: 'pggit_chain_history',
+    table: 'tb_pggit_intent_history',
+    timing: 'BEFORE',
+    events: 'INSERT',
+    level: 'ROW',
+    fn: 'chain_history',
+  },
+  {
+    name: 'pggit_chain_event',
+    table: 'tb_pggit_conflict_event',
+    timing: 'BEFORE',
+    events: 'INSERT',
+    level: 'ROW',
+    fn: 'chain_event',
+  },
   {
     name: 'pggit_intent_guard',
     table: 'tb_pggit_intent',
     timing: 'BEFORE',
     events: 'INSERT OR UPDATE',
     level: 'ROW',
-    fn: 'pggit_intent_guard',
+    fn: 'intent_guard',
   },
   {
     name: 'pggit_intent_audit',
@@ -234,22 +394,24 @@ export const triggers: SqlTrigger[] = [
     timing: 'AFTER',
     events: 'INSERT OR UPDATE',
     level: 'ROW',
-    fn: 'pggit_intent_audit',
+    fn: 'intent_audit',
   },
-  {
-    name: 'pggit_history_immutable_rows',
-    table: 'tb_pggit_intent_history',
-    timing: 'BEFORE',
-    events: 'UPDATE OR DELETE',
-    level: 'ROW',
-    fn: 'pggit_history_immutable',
-  },
-  {
-    name: 'pggit_history_immutable_truncate',
-    table: 'tb_pggit_intent_history',
-    timing: 'BEFORE',
-    events: 'TRUNCATE',
-    level: 'STATEMENT',
-    fn: 'pggit_history_immutable',
-  },
+  ...['tb_pggit_intent_history', 'tb_pggit_conflict_event'].flatMap((table): SqlTrigger[] => [
+    {
+      name: 'pggit_append_only_rows',
+      table,
+      timing: 'BEFORE',
+      events: 'UPDATE OR DELETE',
+      level: 'ROW',
+      fn: 'append_only',
+    },
+    {
+      name: 'pggit_append_only_truncate',
+      table,
+      timing: 'BEFORE',
+      events: 'TRUNCATE',
+      level: 'STATEMENT',
+      fn: 'append_only',
+    },
+  ]),
 ];

@@ -49,10 +49,19 @@ export class PggitError extends Error {
   }
 }
 
-export const invalidArgument = (message: string, hint?: string) =>
-  new PggitError(SqlState.invalidParameterValue, message, hint === undefined ? {} : { hint });
+export const invalidArgument = (message: string, hint?: string, detail?: string) =>
+  new PggitError(SqlState.invalidParameterValue, message, {
+    ...(hint === undefined ? {} : { hint }),
+    ...(detail === undefined ? {} : { detail }),
+  });
 
 export const notFound = (message: string) => new PggitError(SqlState.noDataFound, message);
+
+export const forbidden = (message: string, hint?: string) =>
+  new PggitError(SqlState.insufficientPrivilege, message, hint === undefined ? {} : { hint });
+
+export const invalidTransactionState = (message: string, hint: string) =>
+  new PggitError(SqlState.invalidTransactionState, message, { hint });
 
 /** A lifecycle rule refuses the change (55000). */
 export const wrongState = (message: string, extra: { detail?: string; hint?: string } = {}) =>

@@ -3,7 +3,8 @@
  * abandoned from any unfinished state. `conflicted` marks a newcomer that has
  * open conflicts; it returns to `registered` once they are resolved (or their
  * other sides are merged or abandoned), and it may start directly only when
- * none of its error-severity conflicts is still open.
+ * none of its error-severity conflicts is still open. A registered intent
+ * becomes conflicted again when one of its resolved conflicts is re-opened.
  */
 
 export const STATUSES = [
@@ -28,7 +29,8 @@ export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
 const TRANSITIONS: Record<Status, readonly Status[]> = {
-  registered: ['in_progress', 'abandoned'],
+  // conflicted again only when a resolved conflict it recorded is re-opened
+  registered: ['in_progress', 'abandoned', 'conflicted'],
   conflicted: ['registered', 'in_progress', 'abandoned'],
   in_progress: ['completed', 'abandoned'],
   completed: ['merged', 'abandoned'],

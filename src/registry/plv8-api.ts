@@ -1,6 +1,13 @@
 /**
  * The part of the PLV8 API that pggit uses: only what real PLV8 3.1 and 3.2
  * document, so the bundle runs unchanged there and on plv8/ (our runtime).
+ *
+ * Values cross into SQL as JS values, never as JSON text: real PLV8 (built
+ * with JSONB_DIRECT_CONVERSION, as upstream does) stores a JS string bound to
+ * a jsonb parameter as a jsonb *string*. Arrays and objects go to jsonb
+ * parameters as they are; text goes to text parameters, with an explicit
+ * `::jsonb` cast in SQL where text must become jsonb.
+ *
  * int8 never crosses into JS (real PLV8 3.2 hands it over as a BigInt): every
  * count or id pggit reads is int4 or text.
  */
@@ -23,16 +30,4 @@ export function rows<T>(db: Plv8, sql: string, params: unknown[] = []): T[] {
 /** The single row of a statement, or undefined. */
 export function row<T>(db: Plv8, sql: string, params: unknown[] = []): T | undefined {
   return rows<T>(db, sql, params)[0];
-}
-
-export interface TriggerContext<Row> {
-  NEW: Row | null | undefined;
-  OLD: Row | null | undefined;
-  TG_OP: 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE';
-  TG_NAME: string;
-  TG_WHEN: 'BEFORE' | 'AFTER' | 'INSTEAD OF';
-  TG_LEVEL: 'ROW' | 'STATEMENT';
-  TG_TABLE_NAME: string;
-  TG_TABLE_SCHEMA: string;
-  TG_ARGV: string[];
 }

@@ -18,14 +18,38 @@ export const LIMITS = {
   metadata: 65_536,
   /** reason and resolution_notes: characters. */
   note: 10_000,
+  /** intents in one page of pggit_list_intents, and its default. */
+  page: 1_000,
+  defaultPage: 100,
 } as const;
+
+/**
+ * Characters as PostgreSQL counts them (`length()` in a UTF-8 database): code
+ * points, not the UTF-16 units of a JS string's length.
+ */
+export function characters(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
 
 export function requiredText(name: string, value: unknown, max: number = LIMITS.name): string {
   if (value === null || value === undefined) throw invalidArgument(`${name} must not be NULL`);
   if (typeof value !== 'string') throw invalidArgument(`${name} must be text`);
   if (value.trim() === '') throw invalidArgument(`${name} must not be empty`);
+  // a code point takes one or two UTF-16 units: count only when it could matter
   if (value.length > max) {
-    throw invalidArgument(`${name} is too long: ${value.length} characters, the limit is ${max}`);
+    const n = characters(value);
+    if (n > max) throw invalidArgument(`${name} is too long: ${n} characters, the limit is ${max}`);
   }
   return value;
 }
@@ -63,18 +87,25 @@ export function riskLevel(value: unknown): RiskLevel {
   return value as RiskLevel;
 }
 
-export function metadata(value: unknown): Record<string, unknown> {
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidArgument('metadata must be a JSON object');
-  }
-  const size = JSON.stringify(value).length;
+/**
+ * Metadata arrives as the text of a jsonb value (the SQL API hands it over so,
+ * PostgreSQL having parsed it already): it is checked here and stored from the
+ * same text, so a number no JS number can hold is kept exactly as given.
+ */
+export function metadata(value: unknown): { text: string; value: Record<string, unknown> } {
+  if (value === null || value === undefined) return { text: '{}', value: {} };
+  if (typeof value !== 'string') throw invalidArgument('metadata must be a JSON object');
+  const size = characters(value);
   if (size > LIMITS.metadata) {
     throw invalidArgument(
       `metadata is too large: ${size} characters of JSON, the limit is ${LIMITS.metadata}`,
     );
   }
-  return value as Record<string, unknown>;
+  const parsed: unknown = JSON.parse(value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidArgument('metadata must be a JSON object');
+  }
+  return { text: value, value: parsed as Record<string, unknown> };
 }
 
 export function statusFilter(value: unknown): Status | null {
@@ -83,6 +114,23 @@ export function statusFilter(value: unknown): Status | null {
     throw invalidArgument(
       `status must be one of ${STATUSES.join(', ')}, not ${JSON.stringify(value)}`,
     );
+  }
+  return value;
+}
+
+export function severity(name: string, value: unknown): 'warning' | 'error' | null {
+  if (value === null || value === undefined) return null;
+  if (value !== 'warning' && value !== 'error') {
+    throw invalidArgument(`${name} must be warning or error, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A page size: 1 to LIMITS.page. */
+export function pageSize(value: unknown): number {
+  if (value === null || value === undefined) return LIMITS.defaultPage;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > LIMITS.page) {
+    throw invalidArgument(`limit must be an integer from 1 to ${LIMITS.page}`);
   }
   return value;
 }

@@ -45,14 +45,30 @@ describe('migrations/generated/pggit-functions.sql', () => {
     expect(wrappers).not.toMatch(/DROP\s+FUNCTION/i);
     expect(bundle).not.toMatch(/\brequire\(/);
     expect(bundle).not.toMatch(/\bprocess\.|\bBuffer\b/);
-    expect(sql.match(/CREATE OR REPLACE FUNCTION pggit_bundle_init\(\)/g)).toHaveLength(1);
+    expect(sql.match(/CREATE OR REPLACE FUNCTION :PGGIT_SCHEMA\.bundle_init\(\)/g)).toHaveLength(1);
     // functions that write are VOLATILE; IMMUTABLE only for pure parse/detect
     expect(sql).toMatch(
-      /FUNCTION pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plv8 VOLATILE/,
+      /FUNCTION :PGGIT_SCHEMA\.register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE plv8 VOLATILE/,
+    );
+    expect(sql).toMatch(
+      /FUNCTION :PGGIT_API_SCHEMA\.pggit_register\([^)]*\)\s+RETURNS jsonb\s+LANGUAGE sql VOLATILE/,
     );
     const immutable = [
-      ...sql.matchAll(/FUNCTION (\w+)\(.*\)\n\s+RETURNS \S+\n\s+LANGUAGE plv8 IMMUTABLE/g),
+      ...sql.matchAll(/FUNCTION (\S+)\(.*\)\n\s+RETURNS \S+\n\s+LANGUAGE \w+ IMMUTABLE/g),
     ].map((m) => m[1]);
-    expect(immutable.sort()).toEqual(['pggit_detect', 'pggit_parse']);
+    expect(immutable.sort()).toEqual([
+      ':PGGIT_API_SCHEMA.pggit_detect',
+      ':PGGIT_API_SCHEMA.pggit_parse',
+      ':PGGIT_SCHEMA.detect',
+      ':PGGIT_SCHEMA.parse',
+    ]);
+    // every function pins its search_path, and every pggit name is qualified
+    const creates = [...sql.matchAll(/CREATE OR REPLACE FUNCTION (\S+)\(.*\)\n.*\n(.*)\n/g)];
+    expect(creates.length).toBeGreaterThan(20);
+    for (const [, name, options] of creates) {
+      expect(name, name).toMatch(/^:PGGIT_(API_)?SCHEMA\./);
+      expect(options, name).toContain('SET search_path = pg_catalog, pg_temp');
+    }
+    expect(wrappers).not.toMatch(/find_function\('(?!:PGGIT_SCHEMA\.)/);
   });
 });

@@ -15,22 +15,43 @@ afterAll(async () => {
 });
 
 describe('the pipeline', () => {
-  it('pggit_version() answers from TypeScript with the package version and bundle hash', async () => {
+  it('pggit_version() names the installed package version, bundle hash and schemas', async () => {
     const { hash } = await renderSql();
     const r = await db.query('SELECT pggit_version() AS v');
-    expect(r.rows[0]!.v.version).toBe(pkg.version);
-    expect(r.rows[0]!.v.bundle_hash).toBe(hash);
-    expect(typeof r.rows[0]!.v.runtime).toBe('string');
+    expect(r.rows[0]!.v).toEqual({
+      version: pkg.version,
+      bundle_hash: hash,
+      schema: 'pggit',
+      api_schema: 'public',
+      runtime: expect.stringMatching(/^plv8(_compat)? /),
+    });
+  });
+
+  it('the bundle loaded into PLV8 is the one built from this source', async () => {
+    const { hash } = await renderSql();
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query("SELECT pggit_parse('CREATE TABLE t (id int)')");
+      const notices: string[] = [];
+      c.on('notice', (n) => notices.push(n.message ?? ''));
+      await c.query(
+        `DO $$ plv8.elog(NOTICE, globalThis['__pggit:pggit'].buildHash); $$ LANGUAGE plv8`,
+      );
+      expect(notices).toEqual([hash]);
+    } finally {
+      await c.end();
+    }
   });
 
   it('a trigger written in TypeScript fires on a real table', async () => {
     const r = await db.query(
-      `INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes)
+      `INSERT INTO pggit.tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes)
        VALUES ('pipe', 'trigger test', 'trigger_test', 'feature/trigger_test', '["CREATE TABLE t (id int)"]')
        RETURNING id`,
     );
     const h = await db.query(
-      'SELECT old_status, new_status FROM tb_pggit_intent_history WHERE intent_id = $1',
+      'SELECT old_status, new_status FROM pggit.tb_pggit_intent_history WHERE intent_id = $1',
       [r.rows[0]!.id],
     );
     expect(h.rows).toEqual([{ old_status: null, new_status: 'registered' }]);
@@ -39,7 +60,9 @@ describe('the pipeline', () => {
   it('an SQL error raised through plv8.execute keeps its SQLSTATE', async () => {
     // A unique index that the registry does not expect: its INSERT, run
     // through plv8.execute, fails with unique_violation.
-    await db.query('CREATE UNIQUE INDEX test_one_per_feature ON tb_pggit_intent (feature_key)');
+    await db.query(
+      'CREATE UNIQUE INDEX test_one_per_feature ON pggit.tb_pggit_intent (feature_key)',
+    );
     try {
       await db.query("SELECT pggit_register('agent-1', 'dup', 'CREATE TABLE d1 (id int)')");
       const e = await db
@@ -48,7 +71,7 @@ describe('the pipeline', () => {
       expect((e as pg.DatabaseError).code).toBe('23505');
       expect((e as pg.DatabaseError).message).toMatch(/test_one_per_feature/);
     } finally {
-      await db.query('DROP INDEX test_one_per_feature');
+      await db.query('DROP INDEX pggit.test_one_per_feature');
     }
   });
 
@@ -65,7 +88,7 @@ describe('the pipeline', () => {
       expect((e as pg.DatabaseError).code).toBe('57014');
       await c.query('RESET statement_timeout');
       const again = await c.query(
-        'SELECT pg_backend_pid() AS pid, pggit_version() IS NOT NULL AS ok',
+        "SELECT pg_backend_pid() AS pid, pggit_parse('CREATE TABLE t (id int)') IS NOT NULL AS ok",
       );
       expect(again.rows[0]).toEqual({ pid, ok: true });
     } finally {
@@ -77,15 +100,20 @@ describe('the pipeline', () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      await c.query('SELECT pggit_version()');
+      await c.query("SELECT pggit_parse('CREATE TABLE t (id int)')");
       // Simulate a redeploy seen by a live backend: its context holds a bundle
       // with another hash, so the next call must reload.
       await c.query(
-        `DO $$ globalThis.__pggit.buildHash = 'stale-from-old-deploy'; $$ LANGUAGE plv8`,
+        `DO $$ globalThis['__pggit:pggit'].buildHash = 'stale-from-old-deploy'; $$ LANGUAGE plv8`,
       );
-      const r = await c.query('SELECT pggit_version() AS v');
+      await c.query("SELECT pggit_parse('CREATE TABLE t (id int)')");
+      const notices: string[] = [];
+      c.on('notice', (n) => notices.push(n.message ?? ''));
+      await c.query(
+        `DO $$ plv8.elog(NOTICE, globalThis['__pggit:pggit'].buildHash); $$ LANGUAGE plv8`,
+      );
       const { hash } = await renderSql();
-      expect(r.rows[0]!.v.bundle_hash).toBe(hash);
+      expect(notices).toEqual([hash]);
     } finally {
       await c.end();
     }

@@ -1039,7 +1039,6 @@ describe('watch', () => {
       expect.objectContaining({
         event: 'registered',
         intent_id: r.intent.id,
-        agent_id: 'cli-w',
         status: 'registered',
       }),
     ]);

@@ -60,7 +60,7 @@ describe('16 concurrent connections, mutually conflicting intents', () => {
       const rows = await db.query<{ a: string; b: string; types: string[] }>(
         `SELECT least(intent_a, intent_b) AS a, greatest(intent_a, intent_b) AS b,
                 array_agg(conflict_type ORDER BY conflict_type) AS types
-           FROM tb_pggit_conflict GROUP BY 1, 2`,
+           FROM pggit.tb_pggit_conflict GROUP BY 1, 2`,
       );
       expect(rows.rows).toHaveLength((16 * 15) / 2);
       for (const r of rows.rows) {
@@ -70,7 +70,7 @@ describe('16 concurrent connections, mutually conflicting intents', () => {
       }
       // Exactly one intent was first and kept registered; the rest are conflicted.
       const statuses = await db.query(
-        'SELECT status, count(*)::int AS n FROM tb_pggit_intent GROUP BY status ORDER BY status',
+        'SELECT status, count(*)::int AS n FROM pggit.tb_pggit_intent GROUP BY status ORDER BY status',
       );
       expect(statuses.rows).toEqual([
         { status: 'conflicted', n: 15 },
@@ -78,7 +78,7 @@ describe('16 concurrent connections, mutually conflicting intents', () => {
       ]);
       // Both sides know: every intent lists the 15 others.
       const withCounts = await db.query(
-        'SELECT jsonb_array_length(conflicts_with) AS n FROM tb_pggit_intent',
+        'SELECT jsonb_array_length(conflicts_with) AS n FROM pggit.tb_pggit_intent',
       );
       expect(withCounts.rows.every((r) => r.n === 15)).toBe(true);
     } finally {
@@ -106,7 +106,9 @@ describe('locking', () => {
       expect(await stillPending(unrelated, 5_000)).toBe(false);
       expect((await unrelated).conflicts).toEqual([]);
 
-      // Same table: waits on the advisory lock until the first commits...
+      // Same table: waits on the key's stripe (a row lock of pggit's) until
+      // the first commits...
+      const samePid = (await same.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const blocked = register(
         same,
         'lock-c',
@@ -115,9 +117,21 @@ describe('locking', () => {
       );
       expect(await stillPending(blocked, 1_000)).toBe(true);
       const waiting = await db.query(
-        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        `SELECT l.locktype, l.relation::regclass::text AS relation
+           FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted`,
+        [samePid],
       );
-      expect(waiting.rows[0]!.n).toBeGreaterThan(0);
+      // waiting for the holder's transaction, on a tuple of tb_pggit_lock; no advisory lock
+      expect(waiting.rows.map((w) => w.locktype).sort()).toEqual(['transactionid']);
+      const tuple = await db.query(
+        "SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = $1 AND locktype = 'tuple'",
+        [samePid],
+      );
+      expect(tuple.rows.map((t) => t.rel)).toEqual(['pggit.tb_pggit_lock']);
+      const advisory = await db.query(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'",
+      );
+      expect(advisory.rows[0]!.n).toBe(0);
       await holder.query('COMMIT');
       // ...and then records the conflict with it.
       const r = await blocked;
@@ -134,7 +148,7 @@ describe('locking', () => {
     // that did not wait would leave it conflicted with an abandoned intent.
     await db.query(`CREATE FUNCTION test_pause() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN IF NEW.slug = 'aw_two' THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$`);
-    await db.query(`CREATE TRIGGER test_pause BEFORE INSERT OR UPDATE ON tb_pggit_branch_counter
+    await db.query(`CREATE TRIGGER test_pause BEFORE INSERT OR UPDATE ON pggit.tb_pggit_branch_counter
       FOR EACH ROW EXECUTE FUNCTION test_pause()`);
     const registering = await connect();
     try {
@@ -154,18 +168,18 @@ describe('locking', () => {
       const registered = await c;
       // the conflict recorded concurrently was seen by the abandon, resolved and released
       expect(registered.conflicts.map((x) => x.conflict_type).sort()).toEqual(['column', 'table']);
-      const after = await db.query('SELECT status FROM tb_pggit_intent WHERE id = $1', [
+      const after = await db.query('SELECT status FROM pggit.tb_pggit_intent WHERE id = $1', [
         registered.intent.id,
       ]);
       expect(after.rows).toEqual([{ status: 'registered' }]);
       const open = await db.query(
-        'SELECT count(*)::int AS n FROM tb_pggit_conflict WHERE intent_a = $1 AND NOT reviewed',
+        'SELECT count(*)::int AS n FROM pggit.tb_pggit_conflict WHERE intent_a = $1 AND NOT reviewed',
         [registered.intent.id],
       );
       expect(open.rows[0]!.n).toBe(0);
     } finally {
       await registering.end();
-      await db.query('DROP TRIGGER test_pause ON tb_pggit_branch_counter');
+      await db.query('DROP TRIGGER test_pause ON pggit.tb_pggit_branch_counter');
     }
   });
 
@@ -198,7 +212,7 @@ describe('locking', () => {
       await resolver.query('COMMIT');
       expect((await merged).status).toBe('merged');
       await merger.query('COMMIT');
-      const after = await db.query('SELECT status FROM tb_pggit_intent WHERE id = $1', [
+      const after = await db.query('SELECT status FROM pggit.tb_pggit_intent WHERE id = $1', [
         c.intent.id,
       ]);
       expect(after.rows).toEqual([{ status: 'registered' }]);
@@ -227,7 +241,7 @@ describe('a backend killed in the middle of a registration', () => {
     // the intent, its history row and the branch counter.
     await db.query(`CREATE FUNCTION test_stall() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$`);
-    await db.query(`CREATE TRIGGER test_stall BEFORE INSERT ON tb_pggit_conflict
+    await db.query(`CREATE TRIGGER test_stall BEFORE INSERT ON pggit.tb_pggit_conflict
       FOR EACH ROW EXECUTE FUNCTION test_stall()`);
     try {
       await register(db.pool, 'kill-a', 'kill_one', 'ALTER TABLE kill_t ADD COLUMN a int');
@@ -255,10 +269,12 @@ describe('a backend killed in the middle of a registration', () => {
       expect(error).toBeInstanceOf(Error);
       await victim.end().catch(() => {});
       expect(await counts(db.pool)).toEqual(before);
-      const leftover = await db.query("SELECT 1 FROM tb_pggit_intent WHERE agent_id = 'kill-b'");
+      const leftover = await db.query(
+        "SELECT 1 FROM pggit.tb_pggit_intent WHERE agent_id = 'kill-b'",
+      );
       expect(leftover.rowCount).toBe(0);
     } finally {
-      await db.query('DROP TRIGGER test_stall ON tb_pggit_conflict');
+      await db.query('DROP TRIGGER test_stall ON pggit.tb_pggit_conflict');
     }
   });
 });

@@ -72,9 +72,9 @@ export async function expectSqlError(
 /** Row counts of every pggit table, to prove that a failed call wrote nothing. */
 export async function counts(db: Queryable): Promise<Record<string, number>> {
   const r = await db.query(`SELECT
-      (SELECT count(*)::int FROM tb_pggit_intent) AS intents,
-      (SELECT count(*)::int FROM tb_pggit_conflict) AS conflicts,
-      (SELECT count(*)::int FROM tb_pggit_intent_history) AS history,
-      (SELECT coalesce(sum(uses), 0)::int FROM tb_pggit_branch_counter) AS branch_uses`);
+      (SELECT count(*)::int FROM pggit.tb_pggit_intent) AS intents,
+      (SELECT count(*)::int FROM pggit.tb_pggit_conflict) AS conflicts,
+      (SELECT count(*)::int FROM pggit.tb_pggit_intent_history) AS history,
+      (SELECT coalesce(sum(uses), 0)::int FROM pggit.tb_pggit_branch_counter) AS branch_uses`);
   return r.rows[0];
 }

@@ -76,7 +76,7 @@ describe('direct SQL obeys the same rules and is audited', () => {
   it('a direct UPDATE that breaks the lifecycle is refused by the trigger', async () => {
     const { intent } = await fresh();
     await expectSqlError(
-      db.query("UPDATE tb_pggit_intent SET status = 'merged' WHERE id = $1", [intent.id]),
+      db.query("UPDATE pggit.tb_pggit_intent SET status = 'merged' WHERE id = $1", [intent.id]),
       '55000',
       /from registered to merged/,
     );
@@ -85,7 +85,9 @@ describe('direct SQL obeys the same rules and is audited', () => {
 
   it('a direct UPDATE that follows it is audited with the session user', async () => {
     const { intent } = await fresh();
-    await db.query("UPDATE tb_pggit_intent SET status = 'in_progress' WHERE id = $1", [intent.id]);
+    await db.query("UPDATE pggit.tb_pggit_intent SET status = 'in_progress' WHERE id = $1", [
+      intent.id,
+    ]);
     const history = await historyOf(db.pool, intent.id);
     expect(history.at(-1)).toMatchObject({
       old_status: 'registered',
@@ -97,7 +99,7 @@ describe('direct SQL obeys the same rules and is audited', () => {
 
   it('a direct INSERT writes the first history row', async () => {
     const r = await db.query(
-      `INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes)
+      `INSERT INTO pggit.tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes)
        VALUES ('sql-agent', 'by hand', 'by_hand', 'feature/by_hand_manual', '["CREATE TABLE h (id int)"]')
        RETURNING id`,
     );
@@ -110,7 +112,7 @@ describe('direct SQL obeys the same rules and is audited', () => {
   it('a direct INSERT may not start past registered', async () => {
     await expectSqlError(
       db.query(
-        `INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes, status)
+        `INSERT INTO pggit.tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes, status)
          VALUES ('sql-agent', 'skip', 'skip', 'feature/skip_manual', '[]', 'merged')`,
       ),
       '55000',
@@ -121,7 +123,7 @@ describe('direct SQL obeys the same rules and is audited', () => {
   it('id, agent_id and branch_name cannot change', async () => {
     const { intent } = await fresh();
     await expectSqlError(
-      db.query("UPDATE tb_pggit_intent SET branch_name = 'feature/other' WHERE id = $1", [
+      db.query("UPDATE pggit.tb_pggit_intent SET branch_name = 'feature/other' WHERE id = $1", [
         intent.id,
       ]),
       '55000',
@@ -134,24 +136,25 @@ describe('the history is append-only, for the table owner too', () => {
   it('UPDATE, DELETE and TRUNCATE raise 42501', async () => {
     const { intent } = await fresh();
     const owner = await db.query(
-      "SELECT tableowner FROM pg_tables WHERE tablename = 'tb_pggit_intent_history'",
+      "SELECT tableowner FROM pg_tables WHERE schemaname = 'pggit' AND tablename = 'tb_pggit_intent_history'",
     );
     expect(owner.rows[0]!.tableowner).toBe('postgres');
     const before = await historyOf(db.pool, intent.id);
     await expectSqlError(
-      db.query("UPDATE tb_pggit_intent_history SET reason = 'rewritten' WHERE intent_id = $1", [
-        intent.id,
-      ]),
+      db.query(
+        "UPDATE pggit.tb_pggit_intent_history SET reason = 'rewritten' WHERE intent_id = $1",
+        [intent.id],
+      ),
       '42501',
       /append-only: UPDATE is not allowed/,
     );
     await expectSqlError(
-      db.query('DELETE FROM tb_pggit_intent_history WHERE intent_id = $1', [intent.id]),
+      db.query('DELETE FROM pggit.tb_pggit_intent_history WHERE intent_id = $1', [intent.id]),
       '42501',
       /append-only: DELETE is not allowed/,
     );
     await expectSqlError(
-      db.query('TRUNCATE tb_pggit_intent_history CASCADE'),
+      db.query('TRUNCATE pggit.tb_pggit_intent_history CASCADE'),
       '42501',
       /append-only: TRUNCATE is not allowed/,
     );
@@ -184,7 +187,9 @@ describe('conflicted intents', () => {
     await register(db.pool, 'hand-a', 'hand_one', 'ALTER TABLE hand_t ADD COLUMN a int');
     const b = await register(db.pool, 'hand-b', 'hand_two', 'ALTER TABLE hand_t ADD COLUMN a int');
     await expectSqlError(
-      db.query("UPDATE tb_pggit_intent SET status = 'registered' WHERE id = $1", [b.intent.id]),
+      db.query("UPDATE pggit.tb_pggit_intent SET status = 'registered' WHERE id = $1", [
+        b.intent.id,
+      ]),
       '55000',
       /2 open conflict/,
     );
@@ -279,11 +284,22 @@ describe('conflicted intents', () => {
     expect(b.intent.conflicts_with).toEqual([a.intent.id]);
     const fromA = await conflictsOf(db.pool, a.intent.id);
     const fromB = await conflictsOf(db.pool, b.intent.id);
-    expect(fromA).toEqual(fromB);
+    // the same conflicts from either side...
+    const facts = (cs: typeof fromA) => cs.map(({ resolution_suggestions: _, ...c }) => c);
+    expect(facts(fromA)).toEqual(facts(fromB));
     expect(fromA.map((c) => [c.intent_a, c.intent_b])).toEqual([
       [b.intent.id, a.intent.id],
       [b.intent.id, a.intent.id],
     ]);
+    // ...each with advice addressed to the agent who reads it, naming the other
+    for (const c of fromA) {
+      expect(c.resolution_suggestions.join(' ')).toContain('both-b');
+      expect(c.resolution_suggestions.join(' ')).not.toContain('both-a');
+    }
+    for (const c of fromB) {
+      expect(c.resolution_suggestions.join(' ')).toContain('both-a');
+      expect(c.resolution_suggestions.join(' ')).not.toContain('both-b');
+    }
     expect((await getIntent(db.pool, a.intent.id))?.status).toBe('registered');
   });
 });

@@ -52,7 +52,7 @@ describe('pggit_agent', () => {
     await c.query('SELECT * FROM pggit_open_conflicts');
     // the history row says who, from the session
     const h = await db.query(
-      'SELECT changed_by FROM tb_pggit_intent_history WHERE intent_id = $1 ORDER BY id',
+      'SELECT changed_by FROM pggit.tb_pggit_intent_history WHERE intent_id = $1 ORDER BY id',
       [r.intent.id],
     );
     expect(h.rows.map((x) => x.changed_by)).toEqual([agentRole, agentRole]);
@@ -87,16 +87,16 @@ describe('pggit_agent', () => {
 
   it('may not touch the tables directly', async () => {
     const c = await as(agentRole);
-    await expectSqlError(c.query('SELECT * FROM tb_pggit_intent'), '42501');
-    await expectSqlError(c.query("UPDATE tb_pggit_intent SET status = 'merged'"), '42501');
-    await expectSqlError(c.query('DELETE FROM tb_pggit_conflict'), '42501');
+    await expectSqlError(c.query('SELECT * FROM pggit.tb_pggit_intent'), '42501');
+    await expectSqlError(c.query("UPDATE pggit.tb_pggit_intent SET status = 'merged'"), '42501');
+    await expectSqlError(c.query('DELETE FROM pggit.tb_pggit_conflict'), '42501');
     await expectSqlError(
       c.query(
-        "INSERT INTO tb_pggit_intent_history (intent_id, new_status, changed_by) VALUES ('x', 'y', 'z')",
+        "INSERT INTO pggit.tb_pggit_intent_history (intent_id, new_status, changed_by) VALUES ('x', 'y', 'z')",
       ),
       '42501',
     );
-    await expectSqlError(c.query("UPDATE tb_pggit_settings SET value = 'off'"), '42501');
+    await expectSqlError(c.query("UPDATE pggit.tb_pggit_settings SET value = 'off'"), '42501');
   });
 });
 
@@ -114,17 +114,19 @@ describe('a role without pggit_agent', () => {
 
 describe('bind_agent_identity', () => {
   it('when on, agent_id must equal the session user', async () => {
-    await db.query("UPDATE tb_pggit_settings SET value = 'on' WHERE key = 'bind_agent_identity'");
+    await db.query(
+      "UPDATE pggit.tb_pggit_settings SET value = 'on' WHERE key = 'bind_agent_identity'",
+    );
     try {
       const c = await as(agentRole);
-      const before = await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent');
+      const before = await db.query('SELECT count(*)::int AS n FROM pggit.tb_pggit_intent');
       const e = await expectSqlError(
         register(c, 'someone-else', 'impostor', 'CREATE TABLE imp (id int)'),
         '42501',
         new RegExp(`agent_id "someone-else" does not match the session user "${agentRole}"`),
       );
       expect(e.hint).toMatch(/bind_agent_identity is on/);
-      expect((await db.query('SELECT count(*)::int AS n FROM tb_pggit_intent')).rows).toEqual(
+      expect((await db.query('SELECT count(*)::int AS n FROM pggit.tb_pggit_intent')).rows).toEqual(
         before.rows,
       );
       const ok = await register(c, agentRole, 'honest', 'CREATE TABLE honest (id int)');
@@ -142,7 +144,7 @@ describe('bind_agent_identity', () => {
       );
     } finally {
       await db.query(
-        "UPDATE tb_pggit_settings SET value = 'off' WHERE key = 'bind_agent_identity'",
+        "UPDATE pggit.tb_pggit_settings SET value = 'off' WHERE key = 'bind_agent_identity'",
       );
     }
   });

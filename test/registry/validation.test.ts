@@ -193,7 +193,7 @@ describe('filters and notes', () => {
 
 describe('hostile but valid input is stored exactly and harms nothing', () => {
   it('quotes, semicolons and SQL in names are data', async () => {
-    const agent = "robert'); DROP TABLE tb_pggit_intent; --";
+    const agent = "robert'); DROP TABLE pggit.tb_pggit_intent; --";
     const feature = 'feature "x"; $$ \\ % _ *';
     const r = await register(db.pool, agent, feature, 'CREATE TABLE "weird;name" ("a""b" int)');
     expect(r.intent.agent_id).toBe(agent);

@@ -19,10 +19,10 @@ interface ConflictJson {
 }
 
 const TABLES = [
-  'tb_pggit_intent',
-  'tb_pggit_conflict',
-  'tb_pggit_intent_history',
-  'tb_pggit_branch_counter',
+  'pggit.tb_pggit_intent',
+  'pggit.tb_pggit_conflict',
+  'pggit.tb_pggit_intent_history',
+  'pggit.tb_pggit_branch_counter',
 ];
 
 async function snapshot(db: TestDatabase): Promise<string> {

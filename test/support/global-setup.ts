@@ -1,7 +1,8 @@
 /**
  * Integration tests' global set-up: the local database (scripts/local-db.sh,
  * which installs PostgreSQL and the PLV8 runtime when missing), then a
- * template database migrated by graphile-migrate, cloned once per test file.
+ * template database with pggit installed (src/install: graphile-migrate, with
+ * pggit's own ledger), cloned once per test file.
  *
  * With PGGIT_TEST_CONTAINER=1 and a reachable Docker engine, a testcontainers
  * PostgreSQL with PLV8 (image from PGGIT_TEST_IMAGE) is used instead.
@@ -10,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { install } from '../../src/install/index.js';
 import { runOnce, withDatabase } from './server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,11 +42,7 @@ export default async function setup(project: TestProject) {
   const TEMPLATE = `pggit_template_${process.pid}`;
   await runOnce(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
   await runOnce(adminUrl, `CREATE DATABASE ${TEMPLATE}`);
-  execFileSync('npx', ['--no-install', 'graphile-migrate', 'migrate', '--forceActions'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: withDatabase(url, TEMPLATE) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  await install({ databaseUrl: withDatabase(url, TEMPLATE) });
   project.provide('pggitAdminUrl', adminUrl);
   project.provide('pggitTemplate', TEMPLATE);
   return async () => {

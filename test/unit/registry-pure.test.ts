@@ -41,6 +41,7 @@ describe('lifecycle', () => {
       [
         'registered>in_progress',
         'registered>abandoned',
+        'registered>conflicted',
         'conflicted>registered',
         'conflicted>in_progress',
         'conflicted>abandoned',

@@ -1,0 +1,473 @@
+/**
+ * Every SQL text the registry runs, in one place (as pg-boss keeps its SQL),
+ * built for one installation's schema. Parameters carry explicit casts, so a
+ * statement means the same on real PLV8 and on our runtime whatever JS value
+ * is bound (see plv8-api.ts).
+ *
+ * One lock order for every path, so that plain calls never deadlock:
+ *   1. stripes of tb_pggit_lock (FOR UPDATE, ascending, in one statement),
+ *      before any row lock: a conflict key hashes to one of STRIPES stripes;
+ *   2. intent rows (ascending id, in one statement);
+ *   3. conflict rows.
+ * A transaction waiting for a stripe holds no row, and one waiting for a row
+ * waits for a higher id than any it holds, so no cycle can form.
+ */
+import { ACTIVE_STATUS_SQL, STATUSES } from './lifecycle.js';
+import { LIMITS } from './validate.js';
+
+export type Statements = ReturnType<typeof statements>;
+
+/** Lock stripes: tb_pggit_lock holds rows 0 .. STRIPES - 1 (migration 000002). */
+export const STRIPES = 4096;
+
+const STATUS_SQL = STATUSES.map((x) => `'${x}'`).join(', ');
+
+export function statements(s: string) {
+  const intent = `${s}.tb_pggit_intent`;
+  const conflict = `${s}.tb_pggit_conflict`;
+  const conflictEvent = `${s}.tb_pggit_conflict_event`;
+  const history = `${s}.tb_pggit_intent_history`;
+  const settings = `${s}.tb_pggit_settings`;
+  const branchCounter = `${s}.tb_pggit_branch_counter`;
+  const lock = `${s}.tb_pggit_lock`;
+  /** An intent as the API shows it: every column but the registry's own bookkeeping. */
+  const intentJson = (alias: string) =>
+    `(to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')`;
+  const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
+  const active = (alias: string) => `${alias}.status IN (${ACTIVE_STATUS_SQL})`;
+  const sessionColumns = `session_user::text AS session_user,
+       current_setting('transaction_isolation') AS isolation,
+       coalesce((SELECT value FROM ${settings} WHERE key = 'bind_agent_identity'), 'off') AS bind`;
+  /** Locks the stripes of the keys in $1 (text[]); yields their number. */
+  const lockStripes = `(SELECT count(*)::int FROM (
+         SELECT 1 FROM ${lock}
+          WHERE stripe IN (SELECT DISTINCT hashtext(k) & ${STRIPES - 1} FROM unnest($1::text[]) AS k)
+          ORDER BY stripe FOR UPDATE) l)`;
+  /** The other sides of an intent's unreviewed conflicts ($1 is its id). */
+  const partners = `SELECT CASE WHEN c.intent_a = $1::text THEN c.intent_b ELSE c.intent_a END
+                      FROM ${conflict} c
+                     WHERE (c.intent_a = $1::text OR c.intent_b = $1::text) AND NOT c.reviewed`;
+
+  /**
+   * The conflicts that hold an intent back (`$1` is its id): those it recorded
+   * itself when it registered, against intents declared before it, that are
+   * not reviewed and whose other side is still active. Conflicts that later
+   * newcomers record against it never count: first to declare, first to
+   * proceed.
+   */
+  const openConflicts = (idExpr: string, errorsOnly: boolean) => `
+    SELECT c.id, c.conflict_type, c.severity, c.affected_objects,
+           o.id AS other_id, o.agent_id AS other_agent, o.feature_name AS other_feature
+      FROM ${conflict} c
+      JOIN ${intent} o ON o.id = c.intent_b
+     WHERE c.intent_a = ${idExpr}
+       AND NOT c.reviewed
+       AND ${active('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
+     ORDER BY c.id`;
+
+  /** Open conflicts (both sides active, not reviewed) an intent is part of, on either side. */
+  const openCounts = (idExpr: string) => `
+    SELECT count(*)::int AS open_conflicts,
+           (count(*) FILTER (WHERE x.severity = 'error'))::int AS open_errors
+      FROM (
+        SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_b
+         WHERE c.intent_a = ${idExpr} AND NOT c.reviewed AND ${active('o')}
+        UNION ALL
+        SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_a
+         WHERE c.intent_b = ${idExpr} AND NOT c.reviewed AND ${active('o')}
+      ) x`;
+
+  return {
+    /**
+     * Who calls, in which isolation, and whether identities are bound, having
+     * locked the stripes of the keys in $1: every write path's first lock.
+     * It also says who acts and why ($3, $2) for the history trigger.
+     */
+    lockAndSession: `SELECT ${sessionColumns}, ${lockStripes} AS locked,
+                            set_config('pggit.reason', $2::text, true) AS reason,
+                            set_config('pggit.changed_by', $3::text, true) AS changed_by`,
+
+    /** Who and why, for the history trigger (transaction-local; cleared with ''). */
+    setAudit:
+      "SELECT set_config('pggit.reason', $1::text, true), set_config('pggit.changed_by', $2::text, true)",
+
+    /**
+     * Active intents of other agents that share a key (the partial GIN index on
+     * object_keys serves it), with what detection compares: the objects stored
+     * at registration, or the script when they were stored by another model version.
+     */
+    candidates: `SELECT id, agent_id, feature_name, tables_affected, status, objects, model_version,
+                        CASE WHEN model_version = $3::int THEN NULL ELSE schema_changes END AS schema_changes
+                   FROM ${intent}
+                  WHERE status IN (${ACTIVE_STATUS_SQL})
+                    AND object_keys && $1::text[]
+                    AND agent_id <> $2::text
+                  ORDER BY seq`,
+
+    /** An intent named by its id or a unique prefix (see intentIdFn), with its keys; none is P0002. */
+    intentKeys: `SELECT i.id, i.object_keys AS keys FROM ${intent} i
+                  WHERE i.id = ${s}.intent_id($1::text, $2::text, true)`,
+
+    /**
+     * An intent and, when $2, the other sides of its unreviewed conflicts,
+     * locked in id order (a transition's only row-lock statement).
+     */
+    lockIntents: `SELECT id, agent_id, feature_name, status FROM ${intent}
+                   WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
+                   ORDER BY id FOR UPDATE`,
+
+    /** Two intents, locked in id order. */
+    lockPair: `SELECT id, agent_id, status FROM ${intent}
+                WHERE id IN ($1::text, $2::text) ORDER BY id FOR UPDATE`,
+
+    /**
+     * The branch: a use of the slug's counter and the intent in one statement.
+     * A name already taken (a slug like "user_001" against the second use of
+     * "user") inserts nothing, and the caller tries the next use; a concurrent
+     * insert of the same name is waited for, then seen.
+     */
+    insertIntent: `WITH use AS (
+        INSERT INTO ${branchCounter} AS b (slug, uses) VALUES ($4::text, 1)
+        ON CONFLICT (slug) DO UPDATE SET uses = b.uses + 1
+        RETURNING b.uses)
+      INSERT INTO ${intent} AS i
+        (agent_id, feature_name, feature_key, branch_name, schema_changes, tables_affected,
+         estimated_duration_ms, risk_level, status, conflicts_with, metadata, object_keys,
+         objects, model_version)
+      SELECT $1::text, $2::text, $3::text, ${branchNameSql('$4::text', 'use.uses')}, $5::jsonb, $6::jsonb,
+             $7::int, $8::text, $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int
+        FROM use
+      ON CONFLICT (branch_name) DO NOTHING
+      RETURNING i.id, i.branch_name`,
+
+    /** Both sides: the earlier intents learn of the newcomer (locked in id order), keeping their status. */
+    addConflictsWith: `UPDATE ${intent} AS i
+          SET conflicts_with = i.conflicts_with || jsonb_build_array($1::text), updated_at = clock_timestamp()
+         FROM (SELECT id FROM ${intent} WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) AS l
+        WHERE i.id = l.id AND NOT i.conflicts_with ? $1::text`,
+
+    /** All of a registration's conflicts in one statement, from a JS array of objects. */
+    insertConflicts: `INSERT INTO ${conflict} AS c
+        (intent_a, intent_b, conflict_type, affected_objects, severity,
+         resolution_suggestions, resolution_suggestions_b)
+      SELECT $1::text, r.intent_b, r.conflict_type, r.affected_objects, r.severity,
+             r.resolution_suggestions, r.resolution_suggestions_b
+        FROM jsonb_to_recordset($2::jsonb) AS r (intent_b text, conflict_type text,
+             affected_objects jsonb, severity text, resolution_suggestions jsonb,
+             resolution_suggestions_b jsonb)
+       ORDER BY r.intent_b
+      RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
+
+    setStatus: `UPDATE ${intent} SET status = $2::text, updated_at = clock_timestamp() WHERE id = $1::text`,
+
+    /**
+     * Conflicted intents among $1 (already locked) left with no open conflict
+     * return to registered. Run after the locks were taken: this statement's
+     * snapshot then sees every change committed by the transactions that held
+     * them (two that each clear one of an intent's last conflicts take turns).
+     */
+    release: `UPDATE ${intent} AS i SET status = 'registered', updated_at = clock_timestamp()
+               WHERE i.id = ANY($1::text[]) AND i.status = 'conflicted'
+                 AND NOT EXISTS (${openConflicts('i.id', false)})`,
+
+    openConflicts: openConflicts('$1::text', false),
+    openErrorConflicts: openConflicts('$1::text', true),
+
+    /** Abandoning: resolves the intent's open conflicts with a note (logged); returns the other sides. */
+    autoResolve: `WITH done AS (
+        UPDATE ${conflict}
+           SET reviewed = true, reviewed_at = clock_timestamp(), reviewed_by = 'pggit',
+               resolution_notes = $2::text
+         WHERE (intent_a = $1::text OR intent_b = $1::text) AND NOT reviewed
+         RETURNING id, severity, CASE WHEN intent_a = $1::text THEN intent_b ELSE intent_a END AS other
+      ), logged AS (
+        INSERT INTO ${conflictEvent} (conflict_id, event, old_severity, new_severity, notes, actor)
+        SELECT id, 'auto_resolved', severity, severity, $2::text, 'pggit' FROM done
+      )
+      SELECT DISTINCT other FROM done`,
+
+    /** A conflict with its two intents' keys (read before any lock). */
+    conflictKeys: `SELECT c.id, c.intent_a, c.intent_b, a.object_keys || b.object_keys AS keys
+                     FROM ${conflict} c
+                     JOIN ${intent} a ON a.id = c.intent_a
+                     JOIN ${intent} b ON b.id = c.intent_b
+                    WHERE c.id = $1::int`,
+    conflictForUpdate: `SELECT ${conflictJson('c')} - 'resolution_suggestions_b' AS j
+                          FROM ${conflict} c WHERE c.id = $1::int FOR UPDATE`,
+    resolve: `UPDATE ${conflict} AS c
+                 SET reviewed = true, reviewed_at = clock_timestamp(), reviewed_by = $3::text,
+                     resolution_notes = $2::text, severity = $4::text
+               WHERE c.id = $1::int
+               RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
+    reopen: `UPDATE ${conflict} AS c
+                SET reviewed = false, reviewed_at = NULL, reviewed_by = NULL, resolution_notes = NULL
+              WHERE c.id = $1::int
+              RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
+    logConflictEvent: `INSERT INTO ${conflictEvent} (conflict_id, event, old_severity, new_severity, notes, actor)
+                       VALUES ($1::int, $2::text, $3::text, $4::text, $5::text, $6::text)`,
+    /** Whether an intent has an open conflict it recorded itself. */
+    hasOpenConflict: `SELECT EXISTS (${openConflicts('$1::text', false)}) AS open`,
+
+    // ---- bodies of the SQL-language functions (readers need no PLV8, and
+    // give back every value exactly as stored; triggers need no JS row)
+
+    /**
+     * plpgsql: the full id of an intent named by its id, in any case, or by
+     * an unambiguous prefix of at least 4 characters (git-style). An
+     * ambiguous prefix is 22023 with the matches in DETAIL; none is P0002, or
+     * NULL when must_exist is false.
+     */
+    intentIdFn: `
+DECLARE
+  g text := lower(btrim(given));
+  found text[];
+BEGIN
+  IF given IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', arg USING ERRCODE = '22023';
+  END IF;
+  IF g ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    found := ARRAY(SELECT id FROM ${intent} WHERE id = g);
+  ELSIF length(g) >= 4 AND g ~ '^[0-9a-f-]+$' THEN
+    -- the C-collated primary key serves LIKE 'prefix%'
+    found := ARRAY(SELECT id FROM ${intent} WHERE id LIKE g || '%' ORDER BY id LIMIT 11);
+  END IF;
+  IF cardinality(found) > 1 THEN
+    RAISE EXCEPTION '% "%" is ambiguous: it starts % intent ids', arg, g,
+        CASE WHEN cardinality(found) > 10 THEN 'more than 10' ELSE cardinality(found)::text END
+      USING ERRCODE = '22023', DETAIL = array_to_string(found[1:10], E'\\n'),
+            HINT = 'give more characters of the id';
+  END IF;
+  IF cardinality(found) = 1 THEN
+    RETURN found[1];
+  END IF;
+  IF must_exist THEN
+    RAISE EXCEPTION 'intent % does not exist', btrim(given) USING ERRCODE = 'P0002';
+  END IF;
+  RETURN NULL;
+END`,
+
+    /** SQL: an intent as the API shows it, or NULL. */
+    intentJsonFn: `SELECT ${intentJson('i')} FROM ${intent} i WHERE i.id = $1`,
+
+    /** SQL: pggit_get_intent: NULL for no such intent (or a NULL id). */
+    getIntentFn: `SELECT ${s}.intent_json(${s}.intent_id($1, 'intent_id', false)) WHERE $1 IS NOT NULL`,
+
+    /**
+     * SQL: every conflict of an intent, with the advice addressed to that
+     * intent's agent, and what happened to it since (its resolution log).
+     */
+    getConflictsFn: `SELECT coalesce(jsonb_agg(
+        (${conflictJson('c')} - 'resolution_suggestions_b') || jsonb_build_object(
+          'resolution_suggestions',
+          CASE WHEN c.intent_a = x.id THEN c.resolution_suggestions ELSE c.resolution_suggestions_b END,
+          'events', (SELECT coalesce(jsonb_agg(to_jsonb(e.*) - 'conflict_id' ORDER BY e.id), '[]')
+                       FROM ${conflictEvent} e WHERE e.conflict_id = c.id))
+        ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '[]')
+      FROM (SELECT ${s}.intent_id($1, 'intent_id', true) AS id) x
+      LEFT JOIN ${conflict} c ON c.intent_a = x.id OR c.intent_b = x.id`,
+
+    /** SQL: an intent's status changes, oldest first. */
+    historyFn: `SELECT coalesce(jsonb_agg(to_jsonb(h.*) ORDER BY h.id), '[]')
+      FROM ${history} h WHERE h.intent_id = ${s}.intent_id($1, 'intent_id', true)`,
+
+    /** plpgsql: pggit_list_intents: one page, newest first, with open conflict counts. */
+    listIntentsFn: `
+DECLARE
+  after_seq integer;
+  page jsonb;
+BEGIN
+  IF status IS NOT NULL AND status NOT IN (${STATUS_SQL}) THEN
+    RAISE EXCEPTION 'status must be one of ${STATUSES.join(', ')}, not %', to_jsonb(status)::text
+      USING ERRCODE = '22023';
+  END IF;
+  IF length(agent_id) > ${LIMITS.name} THEN
+    RAISE EXCEPTION 'agent_id is too long: % characters, the limit is ${LIMITS.name}', length(agent_id)
+      USING ERRCODE = '22023';
+  END IF;
+  IF "limit" IS NULL OR "limit" < 1 OR "limit" > ${LIMITS.page} THEN
+    RAISE EXCEPTION 'limit must be an integer from 1 to ${LIMITS.page}' USING ERRCODE = '22023';
+  END IF;
+  IF after IS NOT NULL THEN
+    SELECT i.seq INTO after_seq FROM ${intent} i WHERE i.id = ${s}.intent_id(after, 'after', true);
+  END IF;
+  SELECT coalesce(jsonb_agg(x.j ORDER BY x.seq DESC), '[]') INTO page
+    FROM (
+      SELECT i.seq, ${intentJson('i')} || to_jsonb(n.*) AS j
+        FROM ${intent} i
+        CROSS JOIN LATERAL (${openCounts('i.id')}) n
+       WHERE (list_intents.status IS NULL OR i.status = list_intents.status)
+         AND (list_intents.agent_id IS NULL OR i.agent_id = list_intents.agent_id)
+         AND (after_seq IS NULL OR i.seq < after_seq)
+       ORDER BY i.seq DESC
+       LIMIT "limit"
+    ) x;
+  RETURN page;
+END`,
+
+    /**
+     * plpgsql trigger, BEFORE INSERT OR UPDATE on tb_pggit_intent: the
+     * lifecycle, for API calls and direct SQL alike. What may change is
+     * decided in TypeScript (check_transition); the row itself never goes
+     * through JS, so every value is kept exactly.
+     */
+    intentGuardFn: `
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.status NOT IN ('registered', 'conflicted') THEN
+      RAISE EXCEPTION 'a new intent starts as registered or conflicted, not %', NEW.status
+        USING ERRCODE = '55000';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.id IS DISTINCT FROM OLD.id THEN
+    RAISE EXCEPTION 'id of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  ELSIF NEW.agent_id IS DISTINCT FROM OLD.agent_id THEN
+    RAISE EXCEPTION 'agent_id of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  ELSIF NEW.branch_name IS DISTINCT FROM OLD.branch_name THEN
+    RAISE EXCEPTION 'branch_name of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  END IF;
+  IF NEW.status IS DISTINCT FROM OLD.status THEN
+    PERFORM ${s}.check_transition(OLD.id, OLD.status, NEW.status);
+  END IF;
+  RETURN NEW;
+END`,
+
+    /**
+     * plpgsql trigger, AFTER INSERT OR UPDATE on tb_pggit_intent: the history
+     * row of every insert and status change, and a notification. Reason and
+     * actor come from the API (pggit.reason, pggit.changed_by); a direct
+     * statement records its session user. The payload says only what happened
+     * to which intent: any role may LISTEN on a channel.
+     */
+    intentAuditFn: `
+DECLARE
+  old_status text;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF NEW.status = OLD.status THEN
+      RETURN NULL;
+    END IF;
+    old_status := OLD.status;
+  END IF;
+  INSERT INTO ${history} (intent_id, old_status, new_status, reason, changed_by)
+  VALUES (NEW.id, old_status, NEW.status,
+          CASE WHEN TG_OP = 'INSERT'
+               THEN CASE WHEN jsonb_array_length(NEW.conflicts_with) = 0 THEN 'registered'
+                         ELSE 'registered, conflicting with ' || jsonb_array_length(NEW.conflicts_with) || ' intent(s)' END
+               ELSE nullif(current_setting('pggit.reason', true), '') END,
+          coalesce(nullif(current_setting('pggit.changed_by', true), ''), session_user));
+  IF TG_OP = 'INSERT' THEN
+    -- a registration inserts one row: what it said is used up
+    PERFORM set_config('pggit.reason', '', true), set_config('pggit.changed_by', '', true);
+  END IF;
+  PERFORM pg_notify('pggit', jsonb_build_object(
+    'event', CASE WHEN TG_OP = 'INSERT' THEN 'registered' ELSE 'status_changed' END,
+    'intent_id', NEW.id, 'old_status', old_status, 'status', NEW.status)::text);
+  RETURN NULL;
+END`,
+
+    /**
+     * plpgsql trigger, BEFORE INSERT on tb_pggit_intent_history: links the row
+     * into its intent's hash chain (status changes of one intent are
+     * serialised by its row lock, so the chain has one head).
+     */
+    chainHistoryFn: `
+BEGIN
+  SELECT h.hash INTO NEW.prev_hash FROM ${history} h
+   WHERE h.intent_id = NEW.intent_id ORDER BY h.id DESC LIMIT 1;
+  IF NEW.prev_hash IS NULL THEN
+    SELECT ${s}.intent_anchor(i) INTO NEW.prev_hash FROM ${intent} i WHERE i.id = NEW.intent_id;
+  END IF;
+  NEW.hash := ${s}.chain_hash(NEW.prev_hash, ${s}.history_content(NEW));
+  RETURN NEW;
+END`,
+
+    /** plpgsql trigger, BEFORE INSERT on tb_pggit_conflict_event: the same, per conflict (locked). */
+    chainEventFn: `
+BEGIN
+  SELECT e.hash INTO NEW.prev_hash FROM ${conflictEvent} e
+   WHERE e.conflict_id = NEW.conflict_id ORDER BY e.id DESC LIMIT 1;
+  IF NEW.prev_hash IS NULL THEN
+    SELECT ${s}.conflict_anchor(c) INTO NEW.prev_hash FROM ${conflict} c WHERE c.id = NEW.conflict_id;
+  END IF;
+  NEW.hash := ${s}.chain_hash(NEW.prev_hash, ${s}.event_content(NEW));
+  RETURN NEW;
+END`,
+
+    /**
+     * SQL: pggit_verify: recomputes every chain. The first broken link, in
+     * the order things happened (and the first 100 problems), and a digest
+     * of all chain heads (keep it elsewhere: a later run whose chains do not
+     * extend it was rewritten).
+     */
+    verifyFn: `WITH hist AS (
+        SELECT h.id, h.intent_id, h.new_status, h.changed_at AS at,
+               h.prev_hash IS DISTINCT FROM coalesce(lag(h.hash) OVER w, ${s}.intent_anchor(i)) AS bad_link,
+               h.hash IS DISTINCT FROM ${s}.chain_hash(h.prev_hash, ${s}.history_content(h)) AS bad_content,
+               row_number() OVER (PARTITION BY h.intent_id ORDER BY h.id DESC) = 1 AS last,
+               i.status, h.hash
+          FROM ${history} h JOIN ${intent} i ON i.id = h.intent_id
+        WINDOW w AS (PARTITION BY h.intent_id ORDER BY h.id)
+      ), ev AS (
+        SELECT e.id, e.conflict_id, e.at,
+               e.prev_hash IS DISTINCT FROM coalesce(lag(e.hash) OVER w, ${s}.conflict_anchor(c)) AS bad_link,
+               e.hash IS DISTINCT FROM ${s}.chain_hash(e.prev_hash, ${s}.event_content(e)) AS bad_content,
+               row_number() OVER (PARTITION BY e.conflict_id ORDER BY e.id DESC) = 1 AS last,
+               e.hash
+          FROM ${conflictEvent} e JOIN ${conflict} c ON c.id = e.conflict_id
+        WINDOW w AS (PARTITION BY e.conflict_id ORDER BY e.id)
+      ), problems AS (
+        SELECT at, 'intent' AS chain, intent_id AS id, id AS row_id,
+               CASE WHEN bad_link THEN 'the row before it is missing or was changed'
+                    ELSE 'the row was changed' END AS problem
+          FROM hist WHERE bad_link OR bad_content
+        UNION ALL
+        SELECT at, 'intent', intent_id, id,
+               'the intent is ' || status || ', but its history ends at ' || new_status
+          FROM hist WHERE last AND new_status <> status
+        UNION ALL
+        SELECT i.created_at, 'intent', i.id, NULL, 'the intent has no history'
+          FROM ${intent} i WHERE NOT EXISTS (SELECT 1 FROM ${history} h WHERE h.intent_id = i.id)
+        UNION ALL
+        SELECT at, 'conflict', conflict_id::text, id,
+               CASE WHEN bad_link THEN 'the event before it is missing or was changed'
+                    ELSE 'the event was changed' END
+          FROM ev WHERE bad_link OR bad_content
+        UNION ALL
+        SELECT c.created_at, 'conflict', c.id::text, NULL, 'the conflict is resolved, but its log is empty'
+          FROM ${conflict} c
+         WHERE c.reviewed AND NOT EXISTS (SELECT 1 FROM ${conflictEvent} e WHERE e.conflict_id = c.id)
+      )
+      SELECT jsonb_build_object(
+        'ok', NOT EXISTS (SELECT 1 FROM problems),
+        'problems', (SELECT count(*)::int FROM problems),
+        'first_broken', (SELECT to_jsonb(p) - 'at' FROM problems p ORDER BY p.at, p.row_id NULLS FIRST LIMIT 1),
+        'broken', (SELECT coalesce(jsonb_agg(to_jsonb(p) - 'at' ORDER BY p.at, p.row_id NULLS FIRST), '[]')
+                     FROM (SELECT * FROM problems ORDER BY at, row_id NULLS FIRST LIMIT 100) p),
+        'intents', (SELECT count(*)::int FROM ${intent}),
+        'history_rows', (SELECT count(*)::int FROM hist),
+        'conflict_events', (SELECT count(*)::int FROM ev),
+        'digest', encode(sha256(convert_to(coalesce(
+           (SELECT string_agg(x.hash, ',' ORDER BY x.k)
+              FROM (SELECT 'i' || intent_id AS k, hash FROM hist WHERE last
+                    UNION ALL SELECT 'c' || lpad(conflict_id::text, 10, '0'), hash FROM ev WHERE last) x), ''),
+           'UTF8')), 'hex'))`,
+
+    /** plpgsql trigger: the audit tables only grow. */
+    appendOnlyFn: `
+BEGIN
+  RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = '42501', HINT = 'the audit trail of intents and conflicts can only grow';
+END`,
+  };
+}
+
+/**
+ * The branch name for a use of a slug, in SQL: `feature/<slug>` for the first
+ * use, then `feature/<slug>_001`, `_002`, ... (branch.ts says the same in
+ * TypeScript; a test keeps the two equal).
+ */
+export function branchNameSql(slug: string, uses: string): string {
+  const n = `(${uses} - 1)::text`;
+  return `'feature/' || ${slug} || CASE WHEN ${uses} <= 1 THEN '' ELSE '_' || lpad(${n}, greatest(3, length(${n})), '0') END`;
+}
