@@ -18,7 +18,7 @@
  * MCP SDK and zod are imported by the commands that need them.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { resolveDatabaseUrl } from '../client/config.js';
+import { connectionError, resolveDatabaseUrl } from '../client/config.js';
 import { ERROR_CODES, isSqlState, PggitError, PggitNotificationError } from '../client/errors.js';
 import type { PggitClient, PggitClientOptions } from '../client/index.js';
 import {
@@ -32,6 +32,7 @@ import {
 } from '../client/types.js';
 import { packageVersion } from '../client/version.js';
 import type { IntentInput, ParsedStatement } from '../detector/types.js';
+import type { InstallResult } from '../install/index.js';
 import { type Palette, palette, useColor } from './color.js';
 import * as fmt from './format.js';
 import { speak } from './hints.js';
@@ -263,25 +264,6 @@ async function loadClientModule(): Promise<typeof import('../client/index.js')> 
     if (lend) delete g.navigator;
   }
 }
-
-/** The installer's contract (src/install/index.ts, written alongside the SQL schema). */
-export interface InstallOptions {
-  databaseUrl: string;
-  schema?: string;
-  apiSchema?: string;
-  dryRun?: boolean;
-  log?: (line: string) => void;
-}
-export interface InstallResult {
-  schema: string;
-  apiSchema: string;
-  applied: string[];
-  version: string;
-  sql?: string;
-}
-type InstallModule = { install: (options: InstallOptions) => Promise<InstallResult> };
-// A variable specifier: the module is written in parallel with this one.
-const INSTALL_MODULE = '../install/index.js';
 
 // ---------------------------------------------------------------------------
 // the program
@@ -695,7 +677,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
   program
     .command('install')
     .description('install or upgrade pggit in a database (--database-url is required here)')
-    .option('--schema <schema>', "pggit's tables (default pggit)")
+    .option('--schema <schema>', "pggit's own schema: tables, internal functions (default pggit)")
     .option('--dry-run', 'print the SQL it would run, change nothing')
     .action(async (opts: { schema?: string; dryRun?: boolean }, cmd: Command) => {
       const g = globals(cmd);
@@ -704,28 +686,33 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
         throw new UsageError('pggit install needs --database-url <postgres://…>');
       }
       const { url } = resolveDatabaseUrl(g.databaseUrl, io.env);
-      let mod: InstallModule;
-      try {
-        mod = (await import(INSTALL_MODULE)) as InstallModule;
-      } catch (err) {
-        if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-          throw new PggitError('not_available', 'this build of pggit has no installer');
-        }
-        throw err;
-      }
+      const { install, InstallError } = await import('../install/index.js');
       const asJson = json(cmd);
-      const result = await mod.install({
-        databaseUrl: url,
-        schema: opts.schema,
-        apiSchema: g.apiSchema,
-        dryRun: opts.dryRun,
-        log: asJson ? undefined : (l) => io.stderr(l),
-      });
+      let result: InstallResult;
+      try {
+        result = await install({
+          databaseUrl: url,
+          schema: opts.schema,
+          apiSchema: g.apiSchema,
+          dryRun: opts.dryRun,
+          log: asJson || opts.dryRun ? undefined : (l) => io.stderr(l),
+        });
+      } catch (err) {
+        // nothing was changed: a bad schema name, a downgrade, another --api-schema
+        if (err instanceof InstallError) throw new PggitError('install_refused', err.message);
+        throw connectionError(err, url);
+      }
       if (asJson) io.stdout(JSON.stringify(result, null, 2));
       else if (opts.dryRun) io.stdout(result.sql ?? '');
       else {
+        const from =
+          result.previousVersion === null
+            ? 'installed'
+            : result.previousVersion === result.version
+              ? 'reinstalled'
+              : `upgraded from ${result.previousVersion}`;
         io.stdout(
-          `pggit ${result.version} installed: tables in ${result.schema}, functions in ${result.apiSchema}${result.applied.length > 0 ? ` (applied ${result.applied.join(', ')})` : ' (nothing to apply)'}`,
+          `pggit ${result.version} ${from}: tables in schema ${result.schema}, API in schema ${result.apiSchema}${result.applied.length > 0 ? ` (applied ${result.applied.join(', ')})` : ''}`,
         );
       }
     });

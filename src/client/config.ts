@@ -4,7 +4,7 @@
  * database (the checkout's own scripts use src/dev/local-db.ts for that).
  * No dependency, so the CLI can validate a URL before it loads pg.
  */
-import { ERROR_CODES, PggitError } from './errors.js';
+import { ERROR_CODES, isSqlState, PggitError, toPggitError } from './errors.js';
 
 export interface DatabaseUrl {
   url: string;
@@ -86,4 +86,44 @@ export function describeDatabase(url: string): string {
   } catch {
     return 'the database';
   }
+}
+
+/** Error codes of Node that mean "never got a connection", and how to say them. */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ENOENT: 'no such socket', // a Unix socket path that does not exist
+};
+
+/**
+ * An error from connecting to `url` as one PggitError: `unreachable` (refused,
+ * unknown host, past the connect timeout, ...) with the URL, password hidden;
+ * a server's refusal (28P01, 3D000, ...) keeps its SQLSTATE. Anything else
+ * passes unchanged.
+ */
+export function connectionError(err: unknown, url: string | undefined): unknown {
+  const e = err as { code?: unknown; message?: unknown };
+  if (isSqlState(e?.code)) return toPggitError(err);
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  // pg's own connect timeouts: "timeout expired", "... due to connection timeout", "timeout exceeded ..."
+  const why =
+    code !== undefined && UNREACHABLE[code] !== undefined
+      ? `${UNREACHABLE[code]} (${code})`
+      : /timeout/i.test(message)
+        ? 'timed out'
+        : /Connection terminated unexpectedly/.test(message)
+          ? 'the server closed the connection'
+          : undefined;
+  if (why === undefined) return err;
+  const where = url === undefined ? 'the database' : redactUrl(url);
+  return new PggitError(ERROR_CODES.unreachable, `cannot connect to ${where}: ${why}`, {
+    cause: err,
+  });
 }

@@ -18,7 +18,12 @@
  * transition, 42501 identity or privilege) or a word from ERROR_CODES.
  */
 import pg from 'pg';
-import { describeDatabase, redactUrl, resolveDatabaseUrl, validateDatabaseUrl } from './config.js';
+import {
+  connectionError,
+  describeDatabase,
+  resolveDatabaseUrl,
+  validateDatabaseUrl,
+} from './config.js';
 import {
   ERROR_CODES,
   isMissingPggit,
@@ -51,6 +56,7 @@ import { TRANSITION_TARGETS } from './types.js';
 import { compareVersions, packageVersion } from './version.js';
 
 export {
+  connectionError,
   connectionStringFromEnv,
   type DatabaseUrl,
   describeDatabase,
@@ -93,19 +99,6 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 type Arg = readonly [name: string, type: string, value: unknown];
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-/** Error codes of Node that mean "never got a connection", and how to say them. */
-const UNREACHABLE: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'unknown host',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed',
-  ENOENT: 'no such socket', // a Unix socket path that does not exist
-};
 
 export class PggitClient {
   readonly pool: pg.Pool;
@@ -164,25 +157,8 @@ export class PggitClient {
   }
 
   private connectError(err: unknown): unknown {
-    const e = err as { code?: unknown; message?: unknown };
-    if (isSqlState(e?.code)) return toPggitError(err); // 28P01, 3D000, 53300, ...
-    const message = typeof e?.message === 'string' ? e.message : String(err);
-    const code = typeof e?.code === 'string' ? e.code : undefined;
-    // pg's own connect timeout ("timeout expired", "...connection timeout", "timeout exceeded ...")
-    const why =
-      code !== undefined && UNREACHABLE[code] !== undefined
-        ? `${UNREACHABLE[code]} (${code})`
-        : /timeout/i.test(message)
-          ? 'timed out'
-          : /Connection terminated unexpectedly/.test(message)
-            ? 'the server closed the connection'
-            : undefined;
-    if (why === undefined) return err;
     const cs = (this.pool as { options?: { connectionString?: string } }).options?.connectionString;
-    const where = cs === undefined ? 'the database' : redactUrl(cs);
-    return new PggitError(ERROR_CODES.unreachable, `cannot connect to ${where}: ${why}`, {
-      cause: err,
-    });
+    return connectionError(err, cs);
   }
 
   private sqlError(err: unknown): unknown {

@@ -985,9 +985,77 @@ describe('install', () => {
     );
   });
 
-  it.todo(
-    'installs into a fresh database, then every command works there; --dry-run prints the SQL and writes nothing (waits for src/install/index.ts)',
-  );
+  /** A new, empty database on the test cluster (no pggit), dropped after the file. */
+  const made: string[] = [];
+  const emptyDatabase = async (suffix: string) => {
+    const name = `${db.name}_${suffix}`;
+    await db.admin(`CREATE DATABASE ${name}`);
+    made.push(name);
+    return withDatabase(db.url, name);
+  };
+  afterAll(async () => {
+    for (const name of made) await db.admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+
+  it('installs into an empty database; then the other commands work there; a second run reinstalls', async () => {
+    const url = await emptyDatabase('inst');
+    const r = await pggit(['install', '--database-url', url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^pggit ${VERSION.replace(/\./g, '\\.')} installed: tables in schema pggit, API in schema public \\(applied 000001`,
+      ),
+    );
+    const v = json<{ server: { version: string; schema: string; api_schema: string } }>(
+      await pggit(['version', '--json', '--database-url', url]),
+    );
+    expect(v.server).toMatchObject({ version: VERSION, schema: 'pggit', api_schema: 'public' });
+    const reg = json<RegisterResult>(
+      await pggit([
+        'register',
+        '-a',
+        'inst',
+        '-n',
+        'inst',
+        '-s',
+        'CREATE TABLE inst (id int)',
+        '--json',
+        '--database-url',
+        url,
+      ]),
+    );
+    expect(reg.intent.status).toBe('registered');
+    const again = json<{ applied: string[]; previousVersion: string }>(
+      await pggit(['install', '--database-url', url, '--json']),
+    );
+    expect(again).toMatchObject({ applied: [], previousVersion: VERSION });
+  });
+
+  it('--dry-run prints the SQL and changes nothing', async () => {
+    const url = await emptyDatabase('dry');
+    const r = ok(await pggit(['install', '--database-url', url, '--dry-run']));
+    expect(r.stdout).toMatch(/^-- migration 000001/);
+    expect(r.stdout).toContain('pggit_register');
+    const after = await pggit(['list-intents', '--database-url', url]);
+    expect(textError(after, 1)).toMatch(/^error: pggit is not installed in this database/);
+  });
+
+  it('refusals and an unreachable server are one line, exit 1', async () => {
+    const url = await emptyDatabase('refuse');
+    const r = jsonError(
+      await pggit(['install', '--database-url', url, '--schema', 'public', '--json']),
+      1,
+    );
+    expect(r).toEqual({
+      code: 'install_refused',
+      message: "--schema must be a schema of pggit's own, not public",
+    });
+    const port = await closedPort();
+    const down = await pggit(['install', '--database-url', `postgres://u@127.0.0.1:${port}/x`]);
+    expect(textError(down, 1)).toBe(
+      `error: cannot connect to postgres://u@127.0.0.1:${port}/x: connection refused (ECONNREFUSED)\n`,
+    );
+  });
 });
 
 describe('watch', () => {

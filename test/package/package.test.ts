@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry, Intent, RegisterResult } from '../../src/client/index.js';
 import { cleanEnv, root, runNode } from '../client/support.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { withDatabase } from '../support/server.js';
 
 const run = promisify(execFile);
 
@@ -308,7 +309,38 @@ describe('the installed CLI', () => {
     expect((JSON.parse(status.stdout) as Intent).id).toBe(r.intent.id);
   });
 
-  it.todo('npx pggit install --database-url … installs pggit into an empty database (wired next)');
+  it('npx pggit install --database-url … installs pggit into an empty database, which the CLI then uses', async () => {
+    const name = `${db.name}_fresh`;
+    await db.admin(`CREATE DATABASE ${name}`);
+    try {
+      const url = withDatabase(db.url, name);
+      const r = await installed(['install', '--database-url', url]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^pggit ${version.replace(/\./g, '\\.')} installed: tables in schema pggit, API in schema public`,
+        ),
+      );
+      const env = { PGGIT_DATABASE_URL: url };
+      const list = await installed(['list-intents', '--json'], env);
+      expect(list).toMatchObject({ code: 0, stdout: '[]\n', stderr: '' });
+      const npx = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        execFile(
+          'npx',
+          ['--no-install', 'pggit', 'version', '--json'],
+          { cwd: project, env: userEnv(env) },
+          (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
+        );
+      });
+      expect(npx.code).toBe(0);
+      expect(JSON.parse(npx.stdout)).toMatchObject({
+        client: version,
+        server: { version, schema: 'pggit' },
+      });
+    } finally {
+      await db.admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
 });
 
 describe('the MCP server from the installed bin', () => {
