@@ -17,6 +17,7 @@ import type {
   PggitEvent,
   RegisterResult,
   Severity,
+  VerifyResult,
   VersionInfo,
 } from '../client/types.js';
 import { NO_COLOR, type Palette } from './color.js';
@@ -257,10 +258,24 @@ export function formatReopened(x: Conflict, c: Palette = NO_COLOR): string {
   return `conflict #${x.id} is ${c.bold('open')} again (${severity(x.severity, c)} ${x.conflict_type} between ${shortId(x.intent_a)} and ${shortId(x.intent_b)})`;
 }
 
+export function formatVerify(v: VerifyResult, c: Palette = NO_COLOR): string {
+  const counted = `${v.intents} intents, ${v.history_rows} history rows, ${v.conflict_events} conflict events`;
+  if (v.ok) return `${c.green('audit trail intact')}: ${counted}\ndigest: ${v.digest}`;
+  return [
+    `${c.red('audit trail broken')}: ${v.problems} problem(s) in ${counted}`,
+    ...v.broken.map(
+      (p) =>
+        `  ${p.chain} ${p.chain === 'intent' ? shortId(p.id) : `#${p.id}`}${p.row_id === null ? '' : ` row ${p.row_id}`}: ${p.problem}`,
+    ),
+  ].join('\n');
+}
+
 export function formatVersion(client: string, server: VersionInfo | null): string {
   const lines = [field('client', client)];
   if (server) {
     lines.push(field('server', server.version));
+    if (server.schema)
+      lines.push(field('schemas', `${server.schema} (API in ${server.api_schema ?? '?'})`));
     lines.push(field('bundle', server.bundle_hash ?? '-'));
     lines.push(field('runtime', server.runtime ?? '-'));
   } else {

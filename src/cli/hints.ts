@@ -44,7 +44,7 @@ export const SQL_COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
   pggit_parse: { cli: 'pggit parse --schema-changes <ddl>', mcp: 'parse_ddl' },
   pggit_detect: { cli: null, mcp: null },
   pggit_version: { cli: 'pggit version', mcp: null },
-  pggit_verify: { cli: null, mcp: null },
+  pggit_verify: { cli: 'pggit verify', mcp: null },
   pggit_open_conflicts: { cli: 'pggit conflicts', mcp: 'open_conflicts' },
 };
 

@@ -23,6 +23,7 @@ import { ERROR_CODES, isSqlState, PggitError, PggitNotificationError } from '../
 import type { PggitClient, PggitClientOptions } from '../client/index.js';
 import {
   type IntentSummary,
+  PAGE_LIMIT,
   RISK_LEVELS,
   SEVERITIES,
   type Severity,
@@ -124,6 +125,12 @@ function parsePositiveInt(name: string) {
     }
     return n;
   };
+}
+
+function parsePageLimit(value: string): number {
+  const n = parsePositiveInt('--limit')(value);
+  if (n > PAGE_LIMIT) throw new UsageError(`--limit must be at most ${PAGE_LIMIT}, not ${n}`);
+  return n;
 }
 
 function parseSeconds(value: string): number {
@@ -502,7 +509,11 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     .description('intents, newest first, with their open conflicts')
     .addOption(new Option('--status <status>', 'only intents with this status').choices(STATUSES))
     .option('-a, --agent-id <id>', 'only intents of this agent')
-    .option('-l, --limit <n>', 'at most this many (default 100)', parsePositiveInt('--limit'))
+    .option(
+      '-l, --limit <n>',
+      `at most this many, up to ${PAGE_LIMIT} (default 100)`,
+      parsePageLimit,
+    )
     .option('--after <intent-id>', 'the page after this intent (the last one of the previous page)')
     .option('--all', 'every intent, page after page')
     .action(
@@ -517,9 +528,14 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
         const limit = opts.limit ?? 100;
         const page = await withClient(cmd, async (c) => {
           if (opts.all) return { intents: await c.listAllIntents(filter), more: false };
-          // One more than asked: whether there is a next page, in the same call.
-          const rows = await c.listIntents({ ...filter, limit: limit + 1, after: opts.after });
-          return { intents: rows.slice(0, limit), more: rows.length > limit };
+          // One more than asked, to know in the same call whether a next page
+          // exists (a full page of PAGE_LIMIT may have one).
+          const ask = Math.min(limit + 1, PAGE_LIMIT);
+          const rows = await c.listIntents({ ...filter, limit: ask, after: opts.after });
+          return {
+            intents: rows.slice(0, limit),
+            more: rows.length > limit || rows.length === PAGE_LIMIT,
+          };
         });
         emit(cmd, page.intents, (intents: IntentSummary[], c) => {
           const table = fmt.formatIntentList(intents, c);
@@ -588,11 +604,12 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     .command('reopen <conflict-id>')
     .description('open a resolved conflict again')
     .requiredOption('--reason <text>', 'why it is not resolved after all')
-    .action(async (idArg: string, opts: { reason: string }, cmd: Command) => {
+    .addOption(agentOption('who reopens it (without one: the database user)'))
+    .action(async (idArg: string, opts: { reason: string; agentId?: string }, cmd: Command) => {
       const id = parsePositiveInt('conflict-id')(idArg);
       emit(
         cmd,
-        await withClient(cmd, (c) => c.reopenConflict(id, opts.reason)),
+        await withClient(cmd, (c) => c.reopenConflict(id, opts.reason, opts.agentId)),
         fmt.formatReopened,
       );
     });
@@ -715,6 +732,15 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
           `pggit ${result.version} ${from}: tables in schema ${result.schema}, API in schema ${result.apiSchema}${result.applied.length > 0 ? ` (applied ${result.applied.join(', ')})` : ''}`,
         );
       }
+    });
+
+  program
+    .command('verify')
+    .description("recompute the audit trail's hash chains: exit 1 if a link is broken")
+    .action(async (_opts, cmd: Command) => {
+      const result = await withClient(cmd, (c) => c.verify());
+      emit(cmd, result, fmt.formatVerify);
+      if (!result.ok) exitCode = EXIT.error;
     });
 
   program

@@ -50,6 +50,7 @@ import type {
   ResolveOptions,
   TransitionOptions,
   TransitionTarget,
+  VerifyResult,
   VersionInfo,
 } from './types.js';
 import { TRANSITION_TARGETS } from './types.js';
@@ -412,12 +413,18 @@ export class PggitClient {
     ]);
   }
 
-  /** Opens a resolved conflict again; returns it. */
-  reopenConflict(conflictId: number, reason: string): Promise<Conflict> {
+  /** Opens a resolved conflict again (its intent may become conflicted again); returns it. */
+  reopenConflict(conflictId: number, reason: string, reopenedBy?: string): Promise<Conflict> {
     return this.call('pggit_reopen_conflict', [
       ['conflict_id', 'int', conflictId],
       ['reason', 'text', reason],
+      ['reopened_by', 'text', reopenedBy],
     ]);
+  }
+
+  /** Recomputes the hash chains of the audit trail: ok, or the first broken link. */
+  verify(): Promise<VerifyResult> {
+    return this.call('pggit_verify', []);
   }
 
   /** Oldest first. */

@@ -28,6 +28,9 @@ export { RISK_LEVELS, STATUSES };
 
 export const SEVERITIES = ['warning', 'error'] as const satisfies readonly Severity[];
 
+/** The largest page pggit_list_intents returns (its "limit" is 1 to this). */
+export const PAGE_LIMIT = 1000;
+
 /** Statuses an intent can be moved to through the API. */
 export const TRANSITION_TARGETS = ['in_progress', 'completed', 'merged', 'abandoned'] as const;
 export type TransitionTarget = (typeof TRANSITION_TARGETS)[number];
@@ -81,6 +84,20 @@ export interface Conflict {
   reviewed_by: string | null;
   resolution_notes: string | null;
   created_at: string;
+  /** pggit_get_conflicts: the conflict's log, oldest first (resolved, reopened, ...). */
+  events?: ConflictEvent[];
+}
+
+/** One entry of a conflict's log (an append-only, hash-chained audit). */
+export interface ConflictEvent {
+  id: number;
+  event: string;
+  /** Who: reviewed_by, reopened_by, or pggit itself. */
+  actor: string;
+  notes: string | null;
+  old_severity: Severity;
+  new_severity: Severity;
+  at: string;
 }
 
 /** One row of the pggit_open_conflicts view: unreviewed, both intents still active. */
@@ -145,6 +162,34 @@ export interface VersionInfo {
   version: string;
   bundle_hash: string | null;
   runtime: string | null;
+  /** pggit's own schema (tables, internal functions). */
+  schema?: string;
+  /** The schema of the SQL API functions and views. */
+  api_schema?: string;
+}
+
+/** A broken link pggit_verify found. */
+export interface VerifyProblem {
+  chain: 'intent' | 'conflict';
+  /** The intent's id, or the conflict's id as text. */
+  id: string;
+  /** The history row or conflict event, when the problem is one row. */
+  row_id: number | null;
+  problem: string;
+}
+
+/** What pggit_verify says of the audit trail's hash chains. */
+export interface VerifyResult {
+  ok: boolean;
+  problems: number;
+  first_broken: VerifyProblem | null;
+  /** The first 100. */
+  broken: VerifyProblem[];
+  intents: number;
+  history_rows: number;
+  conflict_events: number;
+  /** A digest of the chain heads, to keep elsewhere and compare later. */
+  digest: string;
 }
 
 /**

@@ -438,7 +438,8 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     'reopen_conflict',
     {
       title: 'Reopen a conflict',
-      description: 'Open a resolved conflict again, when the resolution did not hold.',
+      description:
+        'Open a resolved conflict again, when the resolution did not hold (recorded as you). An intent it holds back becomes conflicted again.',
       inputSchema: {
         conflict_id: z.number().int().min(1),
         reason: z.string().min(1).describe('why it is not resolved after all'),
@@ -446,10 +447,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
       outputSchema: { conflict },
       annotations: write(),
     },
-    run(async (c, a) => {
-      me();
-      return { conflict: await c.reopenConflict(a.conflict_id, a.reason) };
-    }),
+    run(async (c, a) => ({ conflict: await c.reopenConflict(a.conflict_id, a.reason, me()) })),
   );
 
   server.registerTool(

@@ -564,9 +564,16 @@ describe('conflicts, resolve, the lifecycle, history', () => {
     expect(again.code).toBe('55000');
     expect(again.hint ?? again.message).toContain('pggit reopen');
     const reopened = json<Conflict>(
-      await cli(['reopen', String(col.id), '--reason', 'it was', '--json']),
+      await cli(['reopen', String(col.id), '--reason', 'it was', '-a', 'sev-lead', '--json']),
     );
     expect(reopened).toMatchObject({ id: col.id, reviewed: false });
+    const log = json<Conflict[]>(await cli(['conflicts', c2.intent.id, '--json'])).find(
+      (c) => c.id === col.id,
+    )?.events;
+    expect(log?.map((e) => [e.event, e.actor, e.notes])).toEqual([
+      ['resolved', expect.any(String), 'not really'],
+      ['reopened', 'sev-lead', 'it was'],
+    ]);
     expect(
       (await cli(['resolve', String(col.id), '--notes', 'now', '--severity', 'bogus'])).code,
     ).toBe(2);
@@ -580,6 +587,38 @@ describe('conflicts, resolve, the lifecycle, history', () => {
     expect(textError(r, 1)).toMatch(/^error \[55000\]: /);
   });
 
+  it('verify: exit 0 while the audit trail is intact, 1 with the broken link once a history row is changed', async () => {
+    const good = json<{ ok: boolean; intents: number }>(await cli(['verify', '--json']));
+    expect(good.ok).toBe(true);
+    expect(ok(await cli(['verify'])).stdout).toMatch(/^audit trail intact: \d+ intents, /);
+    const other = await createTestDatabase();
+    try {
+      ok(
+        await pggit([
+          'register',
+          '-a',
+          'v',
+          '-n',
+          'v',
+          '-s',
+          'CREATE TABLE v (id int)',
+          '--database-url',
+          other.url,
+        ]),
+      );
+      const table = await qualified(other, 'tb_pggit_intent_history');
+      await other.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+      await other.query(`UPDATE ${table} SET reason = 'rewritten'`);
+      const r = await pggit(['verify', '--database-url', other.url]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(
+        /^audit trail broken: 1 problem\(s\) in 1 intents, .*\n {2}intent [0-9a-f]{8} row \d+: the row was changed\n$/,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('intents are named by a unique id prefix, as git names commits', async (ctx) => {
     ctx.skip(!(await acceptsIdPrefixes(db, b.id)), PENDING);
     const shown = json<Intent>(await cli(['status', b.id.slice(0, 8), '--json']));
@@ -588,24 +627,24 @@ describe('conflicts, resolve, the lifecycle, history', () => {
       b.id,
     );
     expect(json<HistoryEntry[]>(await cli(['history', b.id.slice(0, 8), '--json'])).length).toBe(5);
-    // Two intents whose ids share a prefix: the shortest is ambiguous.
-    const ids = (
-      await db.query<{ id: string }>(
-        `SELECT id FROM ${await qualified(db, 'tb_pggit_intent')} ORDER BY id`,
-      )
-    ).rows.map((r) => r.id);
-    let shared = '';
-    for (let i = 1; i < ids.length && shared === ''; i++) {
-      const [x, y] = [ids[i - 1] as string, ids[i] as string];
-      if (x.slice(0, 4) === y.slice(0, 4)) shared = x.slice(0, 4);
-    }
+    // An intent whose id shares b's first 6 characters (a fixture row, written
+    // directly): 6 characters are ambiguous, 8 are not.
+    const twin = `${b.id.slice(0, 6)}${b.id[6] === '0' ? '1' : '0'}${b.id.slice(7)}`;
+    await db.query(
+      `INSERT INTO ${await qualified(db, 'tb_pggit_intent')}
+         (id, agent_id, feature_name, feature_key, branch_name, schema_changes)
+       VALUES ($1, 'twin', 'twin', 'twin', 'feature/twin', '[]')`,
+      [twin],
+    );
+    const amb = jsonError(await cli(['status', b.id.slice(0, 6), '--json']), 1);
+    expect(amb.code).toBe('22023');
+    expect(amb.detail).toContain(b.id);
+    expect(amb.detail).toContain(twin);
+    const text = await cli(['start', b.id.slice(0, 6)]);
+    expect(textError(text, 1)).toMatch(/^error \[22023\]: .*\ndetail: /);
+    expect(json<Intent>(await cli(['status', b.id.slice(0, 8), '--json'])).id).toBe(b.id);
     const none = jsonError(await cli(['status', 'ffff0000ffff', '--json']), 1);
     expect(none.code).toBe('P0002');
-    if (shared !== '') {
-      const amb = jsonError(await cli(['status', shared, '--json']), 1);
-      expect(amb.code).toBe('22023');
-      expect(amb.detail).toContain(shared);
-    }
   });
 });
 
@@ -653,6 +692,8 @@ describe('errors', () => {
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['status'], /missing required argument 'intent-id'/],
       [['list', '--format', 'yaml'], /argument 'yaml' is invalid/],
+      [['list', '--limit', '1001'], /--limit must be at most 1000, not 1001/],
+      [['list', '--limit', '0'], /--limit must be a positive integer, not "0"/],
     ];
     for (const [args, message] of cases) {
       // An unreachable URL: any attempt to connect would be exit 1, not 2.

@@ -9,6 +9,7 @@ import {
   compareVersions,
   connectionStringFromEnv,
   type Intent,
+  PAGE_LIMIT,
   PggitClient,
   PggitError,
   type PggitEvent,
@@ -205,6 +206,13 @@ describe('the installed pggit', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('PAGE_LIMIT is the largest page pggit_list_intents allows', async () => {
+    const { LIMITS } = await import('../../src/registry/validate.js');
+    expect(PAGE_LIMIT).toBe(LIMITS.page);
+    expect((await rejection(client.listIntents({ limit: PAGE_LIMIT + 1 }))).code).toBe('22023');
+    expect(await client.listIntents({ limit: PAGE_LIMIT })).toEqual(expect.any(Array));
   });
 
   it('compareVersions orders versions', () => {

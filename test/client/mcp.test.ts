@@ -291,6 +291,34 @@ describe('pggit mcp: coordinating two agents', () => {
     expect(ofA.history.at(-1)).toMatchObject({ new_status: 'abandoned', changed_by: 'mcp-alice' });
   });
 
+  it('reopen_conflict records the environment’s agent in the conflict’s log', async () => {
+    const x = await ok<RegisterResult>(alice, 'register_intent', {
+      feature_name: 'mcp reopen a',
+      schema_changes: 'ALTER TABLE mcp_reopen ADD COLUMN c int',
+    });
+    const y = await ok<RegisterResult>(bob, 'register_intent', {
+      feature_name: 'mcp reopen b',
+      schema_changes: 'ALTER TABLE mcp_reopen ADD COLUMN c text',
+    });
+    const col = y.conflicts.find((c) => c.conflict_type === 'column') as Conflict;
+    await ok(bob, 'resolve_conflict', { conflict_id: col.id, resolution_notes: 'fine' });
+    const { conflict } = await ok<{ conflict: Conflict }>(alice, 'reopen_conflict', {
+      conflict_id: col.id,
+      reason: 'not fine',
+    });
+    expect(conflict).toMatchObject({ id: col.id, reviewed: false });
+    const { conflicts } = await ok<{ conflicts: Conflict[] }>(alice, 'list_conflicts', {
+      intent_id: y.intent.id,
+    });
+    const log = conflicts.find((c) => c.id === col.id)?.events;
+    expect(log?.map((e) => [e.event, e.actor])).toEqual([
+      ['resolved', 'mcp-bob'],
+      ['reopened', 'mcp-alice'],
+    ]);
+    await ok(alice, 'abandon_intent', { intent_id: x.intent.id });
+    await ok(bob, 'abandon_intent', { intent_id: y.intent.id });
+  });
+
   it('list_intents pages, with open conflict counts', async (ctx) => {
     ctx.skip(!api.paging, PENDING);
     const page = await ok<{ intents: IntentSummary[]; next_after: string | null }>(
@@ -313,6 +341,7 @@ describe('pggit mcp: coordinating two agents', () => {
     expect(rest.intents.every((i) => typeof i.open_conflicts === 'number')).toBe(true);
     const bobs = await ok<{ intents: IntentSummary[] }>(alice, 'list_intents', {
       agent_id: 'mcp-bob',
+      status: 'merged',
     });
     expect(bobs.intents.map((i) => i.id)).toEqual([b.id]);
   });
