@@ -9,8 +9,9 @@
  * Targets: `pggit --help` ≤ 2× `node -e 0`; `pggit check --format json`
  * against the local database ≤ 3×. `phases` says where a check's time goes,
  * measured inside one process per run: node's start, loading the CLI,
- * loading the client (pg), connecting, the first SQL call (pggit_version(),
- * which also starts PLV8 in the new backend), and pggit_check itself.
+ * loading the client (pg), connecting, the client's version check
+ * (pggit_version(), plain SQL), and pggit_check, which starts PLV8 in the new
+ * backend before it checks.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
