@@ -79,6 +79,11 @@ function textError(r: Run, code: number) {
   return r.stderr;
 }
 
+/** Waits (up to 5 s) until `done()`. */
+async function until(done: () => boolean) {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 function tempDir(prefix: string) {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -777,7 +782,10 @@ describe('errors', () => {
       expect(textError(r, 1)).toBe(
         `error: cannot connect to postgres://u@127.0.0.1:${silent.port}/x: timed out\n`,
       );
-      expect(r.ms).toBeLessThan(5_000);
+      // the client hung up after --connect-timeout, not the default 5 s (nor never)
+      await until(() => silent.held().length === 1);
+      expect(silent.held()[0]).toBeGreaterThan(400);
+      expect(silent.held()[0]).toBeLessThan(4_000);
       const env = await cli(
         ['list', '--json', '--database-url', `postgres://u@127.0.0.1:${silent.port}/x`],
         {
@@ -786,6 +794,9 @@ describe('errors', () => {
         },
       );
       expect(jsonError(env, 1).code).toBe('unreachable');
+      await until(() => silent.held().length === 2);
+      expect(silent.held()[1]).toBeGreaterThan(200);
+      expect(silent.held()[1]).toBeLessThan(4_000);
     } finally {
       await silent.close();
     }

@@ -103,18 +103,34 @@ export function pggitOnTty(args: string[], env: Record<string, string | undefine
   });
 }
 
-/** A TCP server on 127.0.0.1 that accepts connections and never answers (a hung PostgreSQL). */
-export async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+/**
+ * A TCP server on 127.0.0.1 that accepts connections and never answers (a
+ * hung PostgreSQL). `held()` says how long each connection stayed open before
+ * the client gave up, in ms: what a connect timeout decides.
+ */
+export async function silentServer(): Promise<{
+  port: number;
+  held: () => number[];
+  close: () => Promise<void>;
+}> {
   const sockets = new Set<import('node:net').Socket>();
+  const held: number[] = [];
   const server: Server = createServer((s) => {
+    const accepted = performance.now();
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    s.resume(); // read (and drop) what the client sends, so its hang-up is seen
+    s.on('close', () => {
+      sockets.delete(s);
+      held.push(performance.now() - accepted);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   return {
     port: address.port,
+    held: () => [...held],
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
