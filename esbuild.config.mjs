@@ -76,10 +76,15 @@ function renderBodied(fn) {
     `AS $pggit_sql$${fn.body.text.startsWith('\n') ? '' : ' '}${fn.body.text}${fn.body.text.endsWith('\n') ? '' : ' '}$pggit_sql$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    ...grants(fn, sig),
     '',
   ].join('\n');
 }
+
+const grants = (fn, sig) => [
+  ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+  ...(fn.adminApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_admin;`] : []),
+];
 
 /** The internal LANGUAGE plv8 function: loads the bundle when needed, then calls into it. */
 function renderInternal(fn, hash, tag) {
@@ -107,7 +112,7 @@ function renderInternal(fn, hash, tag) {
     `${tag};`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    ...grants(fn, sig),
     '',
   ].join('\n');
 }
@@ -132,7 +137,7 @@ function renderApi(fn) {
     `AS $pggit_api$ ${body} $pggit_api$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...(fn.agentApi ? [`GRANT EXECUTE ON FUNCTION ${sig} TO pggit_agent;`] : []),
+    ...grants(fn, sig),
     '',
   ].join('\n');
 }
@@ -141,15 +146,41 @@ function renderTrigger(t) {
   return `CREATE OR REPLACE TRIGGER ${t.name} ${t.timing} ${t.events} ON ${SCHEMA}.${t.table} FOR EACH ${t.level} EXECUTE FUNCTION ${SCHEMA}.${t.fn}();`;
 }
 
+/**
+ * Event triggers: only a superuser may create them. An install that runs as
+ * one creates those missing; any other says so and pggit works without them.
+ */
+function renderEventTriggers(list) {
+  const create = list.map(
+    (
+      e,
+    ) => `    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = '${e.name}_${SCHEMA}') THEN
+      CREATE EVENT TRIGGER ${e.name}_${SCHEMA} ON ${e.event} EXECUTE FUNCTION ${SCHEMA}.${e.fn}();
+    END IF;`,
+  );
+  return [
+    "-- The drift guard's event triggers (superusers only).",
+    'DO $pggit_evt$',
+    'BEGIN',
+    '  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN',
+    ...create,
+    '  ELSE',
+    "    RAISE NOTICE 'pggit: the drift guard was not installed: creating event triggers needs a superuser (run pggit install as one to add it; pggit works without it)';",
+    '  END IF;',
+    'END',
+    '$pggit_evt$;',
+  ].join('\n');
+}
+
 /** Renders the whole generated SQL file from source. Deterministic. */
 export async function renderSql() {
   const bundle = await bundleEntry();
-  const { functions, triggers } = await loadManifest();
+  const { functions, triggers, eventTriggers } = await loadManifest();
   // The hash covers the bundle and the manifest, so any change to either gives
   // a new tag and a new stamp, and every backend reloads.
   const hash = createHash('sha256')
     .update(bundle)
-    .update(JSON.stringify({ functions, triggers }))
+    .update(JSON.stringify({ functions, triggers, eventTriggers }))
     .digest('hex')
     .slice(0, 16);
   const tag = `$pggit_${hash}$`;
@@ -180,6 +211,8 @@ export async function renderSql() {
     ...functions.filter((fn) => fn !== init).map((fn) => renderInternal(fn, hash, tag)),
     ...functions.filter((fn) => fn.api !== undefined).map(renderApi),
     ...triggers.map(renderTrigger),
+    '',
+    renderEventTriggers(eventTriggers),
     '',
     '-- What is installed here, for pggit_version() and the installer.',
     `INSERT INTO ${SCHEMA}.tb_pggit_settings (key, value) VALUES ('version', '${pkg.version}'), ('bundle_hash', '${hash}')`,

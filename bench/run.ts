@@ -1,147 +1,156 @@
 /**
- * Benchmarks, reported as ratios against baselines measured in the same run
- * (absolute times vary from machine to machine; ratios are what we compare).
+ * pggit's benchmark (issue 9): every target a ratio against a baseline
+ * measured in the same run, interleaved, as medians with p95 beside them.
  *
- *   npm run bench
+ *   npm run bench                  the full run: bench/results/latest.{json,md}
+ *   npm run bench -- --smoke       small N, few repeats, results in a temporary
+ *                                  folder; fails only if something errors (CI)
+ *   npm run bench -- --only register,hot   some sections only (development)
+ *   npm run bench -- --out DIR     write the results elsewhere
  *
- * 1. detector: parseScript on a realistic migration vs JSON.parse of the same
- *    number of bytes (how much a parse costs next to the cheapest structured read).
- *    Then the same for 1 MiB of adversarial input (unterminated quote, nested
- *    comments and parentheses), with its absolute time: it must stay linear.
- * 2. registration: pggit_register vs `SELECT 1` round trips on the same connection.
- * 3. scaling: pggit_register with 2,000 unrelated active intents vs with none
- *    (near 1.0 means candidates come from the index, not a scan).
- * 4. parallelism: one connection per core registering on disjoint tables vs the
- *    same work on one connection (1/cores would be perfect; the load generator
- *    shares the cores, and NOTIFY serialises commits briefly).
+ * Sections (each a module with one function returning its figures):
+ *   register     sections/register.ts   the workload at 100 / 1k / 10k vs the INSERT floor
+ *   hot          sections/hot.ts        300 candidates on one table vs disjoint ones
+ *   list         sections/list.ts       a page of pggit_list_intents, the view, at 10k
+ *   concurrency  sections/concurrency.ts  pgbench at 1, 2, 4 connections
+ *   cold         sections/coldstart.ts  a new connection's first calls
+ *   parse-db     sections/parse-db.ts   pggit_parse statements/s
+ *   parse-node   bench/parse.ts         (another module: measureParse())
+ *   cli          bench/cli.ts           (another module: benchCli())
+ *   drift        sections/drift.ts      hook: drift guard cost per DDL command
+ *   loading      the populations the sections above used (real registrations)
+ *
+ * Not part of `npm test`. The databases are clones of a migrated template on
+ * the project-local cluster (scripts/local-db.sh; PGGIT_PG_ROOT selects a
+ * private PostgreSQL copy), dropped at the end.
  */
-import { availableParallelism } from 'node:os';
-import pg from 'pg';
-import { parseScript } from '../src/detector/index.js';
-import { freshLocalDatabase } from '../src/dev/local-db.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Context } from './context.js';
+import { BenchServer, root } from './db.js';
+import { collectMeta } from './meta.js';
+import { allTargets, markdown, type Results } from './report.js';
+import { benchColdStart } from './sections/coldstart.js';
+import { benchConcurrency } from './sections/concurrency.js';
+import { measureDriftGuard } from './sections/drift.js';
+import { benchCliSection, benchParseNodeSection } from './sections/external.js';
+import { benchHot } from './sections/hot.js';
+import { benchList } from './sections/list.js';
+import { benchParseDb } from './sections/parse-db.js';
+import { benchRegister, fmtN } from './sections/register.js';
+import { stat } from './stats.js';
+import { FULL, figure, type SectionResult, SMOKE } from './types.js';
 
-const BENCH_DB = 'pggit_bench';
+const SECTIONS: [string, (ctx: Context) => Promise<SectionResult>][] = [
+  ['register', benchRegister],
+  ['hot', benchHot],
+  ['list', benchList],
+  ['concurrency', benchConcurrency],
+  ['cold', benchColdStart],
+  ['parse-db', benchParseDb],
+  ['parse-node', benchParseNodeSection],
+  ['cli', benchCliSection],
+  ['drift', measureDriftGuard],
+];
 
-const now = () => performance.now();
-
-async function time(fn: () => unknown | Promise<unknown>, iterations: number): Promise<number> {
-  const start = now();
-  for (let i = 0; i < iterations; i++) await fn();
-  return (now() - start) / iterations;
-}
-
-const MIGRATION = `
--- Prisma-style
-CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL, "name" TEXT, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
-CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
-CREATE TABLE "Post" ("id" SERIAL NOT NULL, "title" TEXT NOT NULL, "authorId" TEXT NOT NULL, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
-ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
---> statement-breakpoint
-ALTER TABLE ONLY public.orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES public.users(id);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_created_idx ON public.orders USING btree (created_at);
-CREATE OR REPLACE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$;
-CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.touch();
-ALTER TABLE "app_user" ADD COLUMN "age" integer DEFAULT 0 NOT NULL, ALTER COLUMN "email" TYPE varchar(320), RENAME COLUMN "nick" TO "handle";
-CREATE MATERIALIZED VIEW order_totals AS SELECT u.id, sum(o.total) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.id;
-`;
-
-async function main() {
-  const rows: [string, string, number][] = [];
-  const report = (name: string, baseline: string, ratio: number) => {
-    rows.push([name, baseline, ratio]);
-    process.stdout.write(`${name.padEnd(58)} ${ratio.toFixed(2).padStart(8)}x  (vs ${baseline})\n`);
+async function loadingSection(ctx: Context): Promise<SectionResult> {
+  const pops = await ctx.populations();
+  return {
+    id: 'loading',
+    title: 'Loading the populations',
+    status: pops.length > 0 ? 'ok' : 'not measured',
+    ...(pops.length > 0 ? {} : { reason: 'not measured: no section needed a population' }),
+    method:
+      'Every intent of every population is a real pggit_register call (no row made by SQL), spread over one connection per core, each registration its own transaction.',
+    figures: pops.map((p) =>
+      figure(
+        `one registration while loading ${fmtN(p.n)} intents`,
+        stat(p.loaded.each),
+        'ms',
+        `whole load ${(p.loaded.ms / 1000).toFixed(1)} s on ${p.loaded.connections} connections (${((p.n * 1000) / p.loaded.ms).toFixed(0)} registrations/s); ${p.loaded.conflicts} conflicts recorded`,
+      ),
+    ),
+    targets: [],
+    notes: [],
   };
-
-  // 1. detector in Node
-  const script = MIGRATION.repeat(20);
-  const json = JSON.stringify({ s: script });
-  for (let i = 0; i < 20; i++) parseScript(script); // warm-up
-  const parse = await time(() => parseScript(script), 50);
-  const jsonParse = await time(() => JSON.parse(json), 50);
-  report(
-    `parseScript, ${(script.length / 1024).toFixed(0)} KiB migration`,
-    'JSON.parse of as many bytes',
-    parse / jsonParse,
-  );
-
-  const url = await freshLocalDatabase(BENCH_DB);
-  // 1b. 1 MiB of adversarial input: unterminated quotes, nested comments and parentheses
-  const MB = 1 << 20;
-  const adversarial = `${'/*'.repeat(MB / 8)}${'*/'.repeat(MB / 8)} SELECT ${'('.repeat(MB / 16)}${')'.repeat(MB / 16)}; SELECT '${'x'.repeat((3 * MB) / 8)}`;
-  const bigJson = JSON.stringify({ s: adversarial });
-  parseScript(adversarial);
-  const adv = await time(() => parseScript(adversarial), 5);
-  const advJson = await time(() => JSON.parse(bigJson), 5);
-  report(
-    `parseScript, 1 MiB adversarial input (${adv.toFixed(0)} ms)`,
-    'JSON.parse of as many bytes',
-    adv / advJson,
-  );
-
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('SELECT pggit_version()'); // start V8 and load the bundle
-    let n = 0;
-    const register = (c: pg.Client, table: string) => {
-      n += 1;
-      return c.query('SELECT pggit_register($1, $2, $3)', [
-        `bench-${n % 7}`,
-        `bench_${n}`,
-        `ALTER TABLE ${table} ADD COLUMN c${n} int; CREATE INDEX ON ${table} (c${n})`,
-      ]);
-    };
-
-    // 2. registration vs a round trip
-    const roundTrip = await time(() => client.query('SELECT 1'), 300);
-    const reg = await time(() => register(client, `t_${n}`), 200);
-    report('pggit_register (no conflicts)', 'SELECT 1 round trip', reg / roundTrip);
-    const check = await time(
-      () => client.query('SELECT pggit_check($1, $2, $3)', ['checker', 'c', MIGRATION]),
-      100,
-    );
-    report('pggit_check of the sample migration', 'SELECT 1 round trip', check / roundTrip);
-
-    // 3. scaling with many active intents
-    await client.query('TRUNCATE tb_pggit_conflict');
-    const empty = await time(() => register(client, `empty_${n}`), 100);
-    await client.query(`INSERT INTO tb_pggit_intent (agent_id, feature_name, feature_key, branch_name, schema_changes, object_keys)
-      SELECT 'bulk', 'bulk ' || g, 'bulk_' || g, 'feature/bulk_' || g, '[]', ARRAY['table:public.bulk_' || g]
-        FROM generate_series(1, 2000) g`);
-    await client.query('ANALYZE tb_pggit_intent');
-    const full = await time(() => register(client, `full_${n}`), 100);
-    report('pggit_register with 2,000 more active intents', 'before them (same run)', full / empty);
-
-    // 4. parallel registrations on disjoint tables
-    const cores = availableParallelism();
-    const pool = await Promise.all(
-      Array.from({ length: cores }, async () => {
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        await c.query('SELECT pggit_version()');
-        return c;
-      }),
-    );
-    const per = 100;
-    let start = now();
-    for (let i = 0; i < per * cores; i++) await register(client, `serial_${i}`);
-    const serial = now() - start;
-    start = now();
-    await Promise.all(
-      pool.map(async (c, k) => {
-        for (let i = 0; i < per; i++) await register(c, `par_${k}_${i}`);
-      }),
-    );
-    const parallel = now() - start;
-    report(
-      `${cores} connections on disjoint tables (wall time)`,
-      'the same work on one connection',
-      parallel / serial,
-    );
-    await Promise.all(pool.map((c) => c.end()));
-  } finally {
-    await client.end();
-  }
 }
 
-await main();
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      only: { type: 'string' },
+    },
+  });
+  const mode = values.smoke ? SMOKE : FULL;
+  const only = values.only?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((x) => !SECTIONS.some(([id]) => id === x)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown section(s): ${unknown.join(', ')}`);
+  const out =
+    values.out ??
+    (mode.smoke ? mkdtempSync(join(tmpdir(), 'pggit-bench-smoke-')) : join(root, 'bench/results'));
+  const t0 = performance.now();
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+  const server = await BenchServer.start(
+    mode.smoke ? 'pggit_bench_smoke_' : 'pggit_bench_full_',
+    log,
+  );
+  const ctx = new Context(mode, server, log);
+  const meta = await collectMeta(server.templateUrl, mode.smoke);
+  const sections: SectionResult[] = [];
+  try {
+    for (const [id, fn] of SECTIONS) {
+      if (only !== undefined && !only.includes(id)) continue;
+      const s0 = performance.now();
+      const load0 = loadavg()[0] as number;
+      log(`section ${id}`);
+      let result: SectionResult;
+      try {
+        result = await fn(ctx);
+      } catch (err) {
+        log(`section ${id} failed: ${(err as Error).stack ?? err}`);
+        result = {
+          id,
+          title: id,
+          status: 'error',
+          reason: String((err as Error).message ?? err),
+          figures: [],
+          targets: [],
+          notes: [],
+        };
+      }
+      result.seconds = (performance.now() - s0) / 1000;
+      result.load = [load0, loadavg()[0] as number];
+      sections.push(result);
+    }
+    sections.push(await loadingSection(ctx));
+  } finally {
+    await server.dropAll();
+  }
+  meta.load_average_end = loadavg().map((x) => Math.round(x * 100) / 100);
+  meta.seconds = (performance.now() - t0) / 1000;
+  const results: Results = { meta, mode, sections };
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const md = markdown(results);
+  writeFileSync(join(out, 'latest.md'), md);
+  process.stdout.write(md);
+  const errors = sections.filter((s) => s.status === 'error');
+  const failing = allTargets(results).filter((t) => t.pass === false).length;
+  log(`results in ${out} (${meta.seconds.toFixed(0)} s); ${failing} target(s) failing`);
+  if (errors.length > 0) {
+    log(`error in: ${errors.map((s) => s.id).join(', ')}`);
+    return 1;
+  }
+  // failing targets are figures, not errors: the run itself succeeded
+  return 0;
+}
+
+process.exitCode = await main().catch((err) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+  return 1;
+});

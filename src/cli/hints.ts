@@ -46,6 +46,17 @@ export const SQL_COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
   pggit_version: { cli: 'pggit version', mcp: null },
   pggit_verify: { cli: 'pggit verify', mcp: null },
   pggit_open_conflicts: { cli: 'pggit conflicts', mcp: 'open_conflicts' },
+  // No CLI command or MCP tool yet: call them in SQL.
+  pggit_heartbeat: { cli: null, mcp: null },
+  pggit_sweep: { cli: null, mcp: null },
+  pggit_reviews: { cli: null, mcp: null },
+  pggit_review: { cli: null, mcp: null },
+  pggit_rules: { cli: null, mcp: null },
+  pggit_add_rule: { cli: null, mcp: null },
+  pggit_remove_rule: { cli: null, mcp: null },
+  pggit_settings: { cli: null, mcp: null },
+  pggit_set_setting: { cli: null, mcp: null },
+  pggit_drift: { cli: null, mcp: null },
 };
 
 /**

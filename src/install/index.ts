@@ -174,6 +174,9 @@ function settingsFor(
     migrationsFolder: folder,
     placeholders: { ':PGGIT_SCHEMA': schema, ':PGGIT_API_SCHEMA': apiSchema },
     afterAllMigrations: [FUNCTIONS_SQL],
+    // pggit's own install and upgrade are never drift: the owner turns the
+    // guard off for its own sessions (only the owner's override counts)
+    pgSettings: { 'pggit.drift_mode': 'off' },
     logger: new Logger(() => (level, message) => {
       if (level !== 'debug') log(message);
     }),

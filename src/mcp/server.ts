@@ -249,13 +249,14 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
           .optional()
           .describe('any JSON object, e.g. {"ticket": "PAY-12"}'),
       },
-      outputSchema: {
+      // loose: pggit may return more than these (as it grows)
+      outputSchema: z.looseObject({
         intent,
         conflicts: z
           .array(conflict)
           .describe('the conflicts recorded (intent_a is the new intent)'),
         warnings: z.array(warning).describe('statements pggit could not fully understand'),
-      },
+      }),
       annotations: write(),
     },
     run(async (c, a) => ({
@@ -278,12 +279,12 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
       description:
         'The conflicts register_intent would record for this DDL right now, with the objects it touches and parse warnings. Writes nothing and reserves nothing: register_intent before you start writing the migration.',
       inputSchema: scriptInput,
-      outputSchema: {
+      outputSchema: z.looseObject({
         conflicts_detected: z.number().int(),
         conflicts: z.array(checkConflict),
         objects: z.array(dbObject).describe('what the DDL touches'),
         warnings: z.array(warning),
-      },
+      }),
       annotations: readOnly,
     },
     run(async (c, a) => ({
@@ -475,7 +476,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
           .optional()
           .describe('schema of unqualified names, default public'),
       },
-      outputSchema: {
+      outputSchema: z.looseObject({
         statements: z.array(
           z.looseObject({
             index: z.number().int(),
@@ -486,7 +487,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
         ),
         objects: z.array(dbObject),
         warnings: z.array(warning),
-      },
+      }),
       annotations: readOnly,
     },
     run(async (c, a) => ({ ...(await c.parse(a.schema_changes, a.default_schema)) })),

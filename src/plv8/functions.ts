@@ -50,6 +50,8 @@ export interface SqlFunction {
   apiResult?: string;
   /** EXECUTE granted to pggit_agent (and revoked from PUBLIC either way). */
   agentApi: boolean;
+  /** EXECUTE granted to pggit_admin: managing rules and settings. */
+  adminApi?: boolean;
   comment: string;
 }
 
@@ -150,7 +152,9 @@ export const functions: SqlFunction[] = [
     'schema', ':PGGIT_SCHEMA',
     'api_schema', ':PGGIT_API_SCHEMA',
     'runtime', (SELECT extname || ' ' || extversion FROM pg_extension
-                 WHERE extname IN ('plv8', 'plv8_compat') ORDER BY extname LIMIT 1))`),
+                 WHERE extname IN ('plv8', 'plv8_compat') ORDER BY extname LIMIT 1),
+    'drift_guard', EXISTS (SELECT 1 FROM pg_event_trigger
+                            WHERE evtname = 'pggit_drift_ddl_:PGGIT_SCHEMA' AND evtenabled <> 'D'))`),
     agentApi: true,
     comment:
       'The installed pggit: package version, bundle hash, schemas and PLV8 runtime (answers without starting PLV8).',
@@ -197,6 +201,7 @@ export const functions: SqlFunction[] = [
         default: "'{}'",
         passAs: { type: 'text', expr: '$7::text' },
       },
+      { name: 'lease_seconds', type: 'integer', default: 'NULL' },
     ],
     returns: 'jsonb',
     volatility: 'VOLATILE',
@@ -294,6 +299,29 @@ export const functions: SqlFunction[] = [
       'Re-open a resolved conflict (audited), so that it can be resolved again; an intent it holds back becomes conflicted again.',
   },
   {
+    name: 'heartbeat',
+    api: 'pggit_heartbeat',
+    args: [intentId, { name: 'lease_seconds', type: 'integer', default: 'NULL' }],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'heartbeat',
+    apiResult: intentResult,
+    agentApi: true,
+    comment:
+      "Renew an active intent's lease, for its TTL or for lease_seconds from now; an expired intent cannot be renewed. Returns the intent.",
+  },
+  {
+    name: 'sweep',
+    api: 'pggit_sweep',
+    args: [{ name: 'limit', type: 'integer', default: '1000' }],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'sweep',
+    agentApi: true,
+    comment:
+      'Abandon active intents whose lease has expired (history: lease expired), releasing their conflicts. Safe to run concurrently and from cron.',
+  },
+  {
     name: 'history',
     api: 'pggit_history',
     args: [intentId],
@@ -356,11 +384,166 @@ export const functions: SqlFunction[] = [
     comment:
       "Recomputes the hash chains of every intent's history and every conflict's log: ok, the first broken link, and a digest of the chain heads to keep elsewhere.",
   },
+  {
+    name: 'review_state',
+    api: 'pggit_reviews',
+    args: [intentId],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.reviewStateFn),
+    agentApi: true,
+    comment:
+      "An intent's reviews: those owner rules require (with their latest decision), the review gate, every decision.",
+  },
+  {
+    name: 'review',
+    api: 'pggit_review',
+    args: [
+      intentId,
+      { name: 'decision', type: 'text' },
+      { name: 'notes', type: 'text', default: 'NULL' },
+      { name: 'reviewer', type: 'text', default: 'NULL' },
+      { name: 'rule_id', type: 'integer', default: 'NULL' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'review',
+    agentApi: true,
+    comment:
+      'Approve or reject an intent: for an owner rule (rule_id, by the owner: it may then start), or for the review gate (by anyone but its agent: it may then merge). Audited; the latest decision counts.',
+  },
+  {
+    name: 'rules',
+    api: 'pggit_rules',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.rulesFn),
+    agentApi: true,
+    adminApi: true,
+    comment: 'The active rules (owners, severities, advice), in the order they apply.',
+  },
+  {
+    name: 'add_rule',
+    api: 'pggit_add_rule',
+    args: [
+      { name: 'kind', type: 'text' },
+      { name: 'pattern', type: 'text', default: 'NULL' },
+      { name: 'owner', type: 'text', default: 'NULL' },
+      { name: 'severity', type: 'text', default: 'NULL' },
+      { name: 'conflict_type', type: 'text', default: 'NULL' },
+      { name: 'advice', type: 'text', default: 'NULL' },
+      { name: 'metadata_key', type: 'text', default: 'NULL' },
+      { name: 'metadata_value', type: 'text', default: 'NULL' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'addRule',
+    agentApi: false,
+    adminApi: true,
+    comment:
+      'Add a rule (pggit_admin): owner (pattern, owner), severity (conflict_type and/or pattern, severity warning/error/none) or advice (pattern or metadata_key/value, advice).',
+  },
+  {
+    name: 'remove_rule',
+    api: 'pggit_remove_rule',
+    args: [{ name: 'rule_id', type: 'integer' }],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'removeRule',
+    agentApi: false,
+    adminApi: true,
+    comment: 'Retire a rule (pggit_admin); it stays, inactive, for what it decided.',
+  },
+  {
+    name: 'settings',
+    api: 'pggit_settings',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: sqlBody(sql.settingsFn),
+    agentApi: true,
+    adminApi: true,
+    comment: 'The settings of this installation.',
+  },
+  {
+    name: 'set_setting',
+    api: 'pggit_set_setting',
+    args: [
+      { name: 'key', type: 'text' },
+      { name: 'value', type: 'text' },
+    ],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'setSetting',
+    agentApi: false,
+    adminApi: true,
+    comment:
+      'Change a setting (pggit_admin): bind_agent_identity, agent_isolation, review_gate, drift_mode, lease_seconds, clock_override.',
+  },
+  {
+    name: 'drift_check',
+    args: [
+      { name: 'commands', type: 'jsonb' },
+      { name: 'query', type: 'text' },
+    ],
+    returns: 'void',
+    volatility: 'VOLATILE',
+    js: 'driftCheck',
+    agentApi: false,
+    comment:
+      "The drift guard, for the event triggers: compares executed DDL with the executing agent's active intents.",
+  },
+  {
+    name: 'drift_ddl',
+    args: [],
+    returns: 'event_trigger',
+    volatility: 'VOLATILE',
+    body: plpgsql(sql.driftDdlFn),
+    agentApi: false,
+    comment: 'Event trigger on ddl_command_end: hands each command to the drift guard.',
+  },
+  {
+    name: 'drift_drop',
+    args: [],
+    returns: 'event_trigger',
+    volatility: 'VOLATILE',
+    body: plpgsql(sql.driftDropFn),
+    agentApi: false,
+    comment: 'Event trigger on sql_drop: hands what a statement dropped to the drift guard.',
+  },
+  {
+    name: 'drift',
+    api: 'pggit_drift',
+    args: [
+      { name: 'since', type: 'timestamptz', default: 'NULL' },
+      { name: 'limit', type: 'integer', default: '100' },
+    ],
+    returns: 'jsonb',
+    volatility: 'STABLE',
+    body: plpgsql(sql.driftFn),
+    agentApi: true,
+    comment:
+      'Drift findings, newest first: DDL executed that no active intent of its agent declared (undeclared), or that another agent declared (foreign).',
+  },
   trigger(
     'append_only',
     plpgsql(sql.appendOnlyFn),
     'Refuses UPDATE, DELETE and TRUNCATE on the audit tables: the history can only grow.',
   ),
+];
+
+export interface SqlEventTrigger {
+  /** Database-wide: the schema name is appended, so two installs never share one. */
+  name: string;
+  event: 'ddl_command_end' | 'sql_drop';
+  fn: string;
+}
+
+/** Created only by an install that runs as a superuser (PostgreSQL's rule for event triggers). */
+export const eventTriggers: SqlEventTrigger[] = [
+  { name: 'pggit_drift_ddl', event: 'ddl_command_end', fn: 'drift_ddl' },
+  { name: 'pggit_drift_drop', event: 'sql_drop', fn: 'drift_drop' },
 ];
 
 export const triggers: SqlTrigger[] = [
@@ -396,7 +579,13 @@ export const triggers: SqlTrigger[] = [
     level: 'ROW',
     fn: 'intent_audit',
   },
-  ...['tb_pggit_intent_history', 'tb_pggit_conflict_event'].flatMap((table): SqlTrigger[] => [
+  ...[
+    'tb_pggit_intent_history',
+    'tb_pggit_conflict_event',
+    'tb_pggit_drift',
+    'tb_pggit_review',
+    'tb_pggit_required_review',
+  ].flatMap((table): SqlTrigger[] => [
     {
       name: 'pggit_append_only_rows',
       table,

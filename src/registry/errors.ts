@@ -30,6 +30,7 @@ export const SqlState = {
   objectNotInPrerequisiteState: '55000',
   insufficientPrivilege: '42501',
   invalidTransactionState: '25000',
+  internalError: 'XX000',
 } as const;
 
 /** A plain Error subclass: its name stays `Error`, which PLV8 trims from the message. */

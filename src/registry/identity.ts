@@ -11,6 +11,8 @@ export interface Session {
   session_user: string;
   isolation: string;
   bind: string;
+  /** The installation's default lease. */
+  lease_seconds: number;
 }
 
 export const bound = (s: Session) => s.bind === 'on';

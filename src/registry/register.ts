@@ -20,13 +20,22 @@ import {
   parseScript,
   prepareIntent,
 } from '../detector/index.js';
-import type { ConflictReport, DbObject, ParseResult } from '../detector/types.js';
+import type { ConflictReport, ParseResult } from '../detector/types.js';
 import { branchSlug } from './branch.js';
+import { type Candidate, candidates } from './candidates.js';
 import type { Registry } from './context.js';
 import { invalidArgument } from './errors.js';
 import { checkAgent, requireReadCommitted, type Session } from './identity.js';
 import type { Status } from './lifecycle.js';
 import type { ConflictRow } from './rows.js';
+import {
+  adviceFor,
+  adviceForIntent,
+  loadRules,
+  type Rule,
+  requiredReviews,
+  severityFor,
+} from './rules.js';
 import * as v from './validate.js';
 
 function parseChanges(schemaChanges: string): ParseResult {
@@ -66,59 +75,57 @@ function validateIntent(
   return prepareIntent(intent, parseChanges(intent.schema_changes));
 }
 
-export interface Candidate {
-  id: string;
-  agent_id: string;
-  feature_name: string;
-  tables_affected: string[];
-  status: Status;
-  objects: DbObject[];
-  model_version: number;
-  /** Only when the objects were stored by another model version. */
-  schema_changes: string[] | null;
-}
-
-/** A candidate ready for comparison, from its stored objects (or its script, after an upgrade). */
-function prepareCandidate(c: Candidate): PreparedIntent {
-  const intent = {
-    id: c.id,
-    agent_id: c.agent_id,
-    feature_name: c.feature_name,
-    schema_changes: c.schema_changes ?? [],
-    tables_affected: c.tables_affected,
-  };
-  if (c.model_version === MODEL_VERSION) {
-    return prepareIntent(intent, { statements: [], objects: c.objects, warnings: [] });
-  }
-  return prepareIntent(intent);
-}
-
 export interface FoundConflict extends ConflictReport {
   other: Candidate;
   /** The same conflict's advice, addressed to the other intent's agent. */
   resolution_suggestions_b: string[];
+  /** The severity rule that set the severity, if one did. */
+  severity_rule: number | null;
 }
 
-/** Conflicts between the newcomer and every candidate, with advice for both sides. */
-function findConflicts(r: Registry, mine: PreparedIntent): FoundConflict[] {
-  const candidates = r.rows<Candidate>(r.sql.candidates, [
-    mine.keys,
-    mine.intent.agent_id,
-    MODEL_VERSION,
-  ]);
+/**
+ * Conflicts between the newcomer and every candidate, with advice for both
+ * sides, after the rules: a severity rule may change a conflict's severity or
+ * drop it, an advice rule adds advice.
+ */
+function findConflicts(
+  r: Registry,
+  mine: PreparedIntent,
+  metadata: Record<string, unknown>,
+  rules: Rule[],
+  bothSides: boolean,
+): FoundConflict[] {
   const found: FoundConflict[] = [];
-  for (const other of candidates) {
-    const theirs = prepareCandidate(other);
+  for (const { candidate: other, prepared: theirs, metadata: theirMeta } of candidates(r, mine)) {
     const reports = detectPrepared(mine, theirs);
     if (reports.length === 0) continue;
-    const fromTheirSide = new Map(detectPrepared(theirs, mine).map((x) => [x.conflict_type, x]));
+    // a dry run shows only the newcomer's side
+    const fromTheirSide = new Map(
+      (bothSides ? detectPrepared(theirs, mine) : []).map((x) => [x.conflict_type, x]),
+    );
     for (const report of reports) {
+      const set = severityFor(
+        rules,
+        report.conflict_type,
+        report.affected_objects,
+        report.severity,
+      );
+      if (set.severity === null) continue; // a rule says this one is not worth recording
+      const extra = adviceFor(rules, report.conflict_type, report.affected_objects, [
+        metadata,
+        theirMeta,
+      ]);
       found.push({
         ...report,
+        severity: set.severity,
+        severity_rule: set.rule,
+        resolution_suggestions: [...report.resolution_suggestions, ...extra],
+        resolution_suggestions_b: [
+          ...(fromTheirSide.get(report.conflict_type)?.resolution_suggestions ??
+            report.resolution_suggestions),
+          ...extra,
+        ],
         other,
-        resolution_suggestions_b:
-          fromTheirSide.get(report.conflict_type)?.resolution_suggestions ??
-          report.resolution_suggestions,
       });
     }
   }
@@ -150,17 +157,20 @@ export function register(
   durationArg: unknown,
   riskArg: unknown,
   metadataArg: unknown,
+  leaseArg: unknown,
 ) {
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed, keys } = mine;
   const duration = v.estimatedDuration(durationArg);
   const risk = v.riskLevel(riskArg);
   const meta = v.metadata(metadataArg);
+  const lease = v.leaseSeconds(leaseArg);
   const slug = branchSlug(intent.feature_name);
   const s = lockKeys(r, keys, { by: intent.agent_id });
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
-  const conflicts = findConflicts(r, mine);
+  const rules = loadRules(r);
+  const conflicts = findConflicts(r, mine, meta.value, rules, true);
 
   const others = [...new Set(conflicts.map((c) => c.other.id))].sort();
   const status: Status = conflicts.length > 0 ? 'conflicted' : 'registered';
@@ -174,19 +184,20 @@ export function register(
     duration,
     risk,
     status,
-    others,
     meta.text,
     keys,
     parsed.objects,
     MODEL_VERSION,
+    lease ?? s.lease_seconds,
+    others.length === 0
+      ? 'registered'
+      : `registered with ${conflicts.length} conflict(s) with ${others.length} intent(s)`,
   ];
   // A taken name (a slug like "user_001" against the second use of "user")
   // inserts nothing: the next use of the counter gives the next name.
   let created: { id: string } | undefined;
   while (created === undefined) created = r.row<{ id: string }>(r.sql.insertIntent, values);
 
-  // Both sides, rows locked in id order before the conflicts reference them.
-  if (others.length > 0) r.db.execute(r.sql.addConflictsWith, [created.id, others]);
   const recorded =
     conflicts.length === 0
       ? []
@@ -200,15 +211,21 @@ export function register(
               severity: c.severity,
               resolution_suggestions: c.resolution_suggestions,
               resolution_suggestions_b: c.resolution_suggestions_b,
+              severity_rule: c.severity_rule,
             })),
           ])
           .map((x) => x.j)
           .sort((a, b) => a.id - b.id);
+  // Objects an owner rule protects: the owner reviews before the intent starts.
+  const reviews = requiredReviews(r, rules, intent.agent_id, parsed.objects);
+  if (reviews.length > 0) r.db.execute(r.sql.insertRequiredReviews, [created.id, reviews]);
   // The SQL API function replaces `intent` with the row read in SQL (exact values).
   return {
     intent: { id: created.id },
     conflicts: recorded,
     warnings: parsed.warnings,
+    required_reviews: reviews,
+    advice: adviceForIntent(rules, parsed.objects, meta.value),
   };
 }
 
@@ -221,7 +238,8 @@ export function check(
 ) {
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed } = mine;
-  const conflicts = findConflicts(r, mine);
+  const rules = loadRules(r);
+  const conflicts = findConflicts(r, mine, {}, rules, false);
   return {
     conflicts_detected: conflicts.length,
     conflicts: conflicts.map((c) => ({
@@ -239,5 +257,7 @@ export function check(
     statements: parsed.statements.map((st) => ({ kind: st.kind, text: st.text })),
     warnings: parsed.warnings,
     branch_slug: branchSlug(intent.feature_name),
+    required_reviews: requiredReviews(r, rules, intent.agent_id, parsed.objects),
+    advice: adviceForIntent(rules, parsed.objects, {}),
   };
 }

@@ -12,7 +12,6 @@ export interface IntentRow {
   estimated_duration_ms: number | null;
   risk_level: string;
   status: Status;
-  conflicts_with: string[];
   metadata: Record<string, unknown>;
   object_keys: string[];
   created_at: string;

@@ -32,12 +32,20 @@ export function statements(s: string) {
   const lock = `${s}.tb_pggit_lock`;
   /** An intent as the API shows it: every column but the registry's own bookkeeping. */
   const intentJson = (alias: string) =>
-    `(to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')`;
+    `((to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')
+      || jsonb_build_object('conflicts_with', ${s}.conflicts_with(${alias}.id),
+                            'expired', ${alias}.lease_expires_at <= ${s}.clock()))`;
   const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
-  const active = (alias: string) => `${alias}.status IN (${ACTIVE_STATUS_SQL})`;
+  const clock = `${s}.clock()`;
+  /** Active and unexpired: what counts for detection and holds others back. */
+  const live = (alias: string) =>
+    `${alias}.status IN (${ACTIVE_STATUS_SQL}) AND ${alias}.lease_expires_at > ${clock}`;
+  const setting = (key: string, otherwise: string) =>
+    `coalesce((SELECT value FROM ${settings} WHERE key = '${key}'), '${otherwise}')`;
   const sessionColumns = `session_user::text AS session_user,
        current_setting('transaction_isolation') AS isolation,
-       coalesce((SELECT value FROM ${settings} WHERE key = 'bind_agent_identity'), 'off') AS bind`;
+       ${setting('bind_agent_identity', 'off')} AS bind,
+       ${setting('lease_seconds', '86400')}::int AS lease_seconds`;
   /** Locks the stripes of the keys in $1 (text[]); yields their number. */
   const lockStripes = `(SELECT count(*)::int FROM (
          SELECT 1 FROM ${lock}
@@ -62,7 +70,7 @@ export function statements(s: string) {
       JOIN ${intent} o ON o.id = c.intent_b
      WHERE c.intent_a = ${idExpr}
        AND NOT c.reviewed
-       AND ${active('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
+       AND ${live('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
      ORDER BY c.id`;
 
   /** Open conflicts (both sides active, not reviewed) an intent is part of, on either side. */
@@ -71,10 +79,10 @@ export function statements(s: string) {
            (count(*) FILTER (WHERE x.severity = 'error'))::int AS open_errors
       FROM (
         SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_b
-         WHERE c.intent_a = ${idExpr} AND NOT c.reviewed AND ${active('o')}
+         WHERE c.intent_a = ${idExpr} AND NOT c.reviewed AND ${live('o')}
         UNION ALL
         SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_a
-         WHERE c.intent_b = ${idExpr} AND NOT c.reviewed AND ${active('o')}
+         WHERE c.intent_b = ${idExpr} AND NOT c.reviewed AND ${live('o')}
       ) x`;
 
   return {
@@ -92,17 +100,20 @@ export function statements(s: string) {
       "SELECT set_config('pggit.reason', $1::text, true), set_config('pggit.changed_by', $2::text, true)",
 
     /**
-     * Active intents of other agents that share a key (the partial GIN index on
-     * object_keys serves it), with what detection compares: the objects stored
-     * at registration, or the script when they were stored by another model version.
+     * Active, unexpired intents of other agents that share a key (the partial
+     * GIN index on object_keys serves it): what changes about them (candidates.ts).
      */
-    candidates: `SELECT id, agent_id, feature_name, tables_affected, status, objects, model_version,
-                        CASE WHEN model_version = $3::int THEN NULL ELSE schema_changes END AS schema_changes
-                   FROM ${intent}
-                  WHERE status IN (${ACTIVE_STATUS_SQL})
-                    AND object_keys && $1::text[]
-                    AND agent_id <> $2::text
-                  ORDER BY seq`,
+    candidates: `SELECT i.id, i.agent_id, i.feature_name, i.status, i.model_version
+                   FROM ${intent} i
+                  WHERE i.status IN (${ACTIVE_STATUS_SQL})
+                    AND i.object_keys && $1::text[]
+                    AND i.agent_id <> $2::text
+                    AND i.lease_expires_at > ${clock}
+                  ORDER BY i.seq`,
+    /** What never changes about them: the stored objects (or the script, from another model version). */
+    storedCandidates: `SELECT i.id, i.objects, i.tables_affected, i.metadata,
+                              CASE WHEN i.model_version = $2::int THEN NULL ELSE i.schema_changes END AS schema_changes
+                         FROM ${intent} i WHERE i.id = ANY($1::text[])`,
 
     /** An intent named by its id or a unique prefix (see intentIdFn), with its keys; none is P0002. */
     intentKeys: `SELECT i.id, i.object_keys AS keys FROM ${intent} i
@@ -112,9 +123,11 @@ export function statements(s: string) {
      * An intent and, when $2, the other sides of its unreviewed conflicts,
      * locked in id order (a transition's only row-lock statement).
      */
-    lockIntents: `SELECT id, agent_id, feature_name, status FROM ${intent}
-                   WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
-                   ORDER BY id FOR UPDATE`,
+    lockIntents: `SELECT id, agent_id, feature_name, status, lease_expires_at <= ${clock} AS expired,
+                          lease_expires_at
+                     FROM ${intent}
+                    WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
+                    ORDER BY id FOR UPDATE`,
 
     /** Two intents, locked in id order. */
     lockPair: `SELECT id, agent_id, status FROM ${intent}
@@ -132,33 +145,55 @@ export function statements(s: string) {
         RETURNING b.uses)
       INSERT INTO ${intent} AS i
         (agent_id, feature_name, feature_key, branch_name, schema_changes, tables_affected,
-         estimated_duration_ms, risk_level, status, conflicts_with, metadata, object_keys,
-         objects, model_version)
+         estimated_duration_ms, risk_level, status, metadata, object_keys,
+         objects, model_version, lease_seconds, lease_expires_at)
       SELECT $1::text, $2::text, $3::text, ${branchNameSql('$4::text', 'use.uses')}, $5::jsonb, $6::jsonb,
-             $7::int, $8::text, $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int
-        FROM use
+             $7::int, $8::text, $9::text, $10::text::jsonb, $11::text[], $12::jsonb, $13::int,
+             $14::int, ${clock} + $14::int * interval '1 second'
+        FROM use, (SELECT set_config('pggit.reason', $15::text, true)) AS audit
       ON CONFLICT (branch_name) DO NOTHING
       RETURNING i.id, i.branch_name`,
-
-    /** Both sides: the earlier intents learn of the newcomer (locked in id order), keeping their status. */
-    addConflictsWith: `UPDATE ${intent} AS i
-          SET conflicts_with = i.conflicts_with || jsonb_build_array($1::text), updated_at = clock_timestamp()
-         FROM (SELECT id FROM ${intent} WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) AS l
-        WHERE i.id = l.id AND NOT i.conflicts_with ? $1::text`,
 
     /** All of a registration's conflicts in one statement, from a JS array of objects. */
     insertConflicts: `INSERT INTO ${conflict} AS c
         (intent_a, intent_b, conflict_type, affected_objects, severity,
-         resolution_suggestions, resolution_suggestions_b)
+         resolution_suggestions, resolution_suggestions_b, severity_rule)
       SELECT $1::text, r.intent_b, r.conflict_type, r.affected_objects, r.severity,
-             r.resolution_suggestions, r.resolution_suggestions_b
+             r.resolution_suggestions, r.resolution_suggestions_b, r.severity_rule
         FROM jsonb_to_recordset($2::jsonb) AS r (intent_b text, conflict_type text,
              affected_objects jsonb, severity text, resolution_suggestions jsonb,
-             resolution_suggestions_b jsonb)
+             resolution_suggestions_b jsonb, severity_rule int)
        ORDER BY r.intent_b
       RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
 
-    setStatus: `UPDATE ${intent} SET status = $2::text, updated_at = clock_timestamp() WHERE id = $1::text`,
+    /** A status change; moving the intent also renews its lease while it stays active. */
+    setStatus: `UPDATE ${intent}
+                   SET status = $2::text, updated_at = clock_timestamp(),
+                       lease_expires_at = CASE WHEN $2::text IN (${ACTIVE_STATUS_SQL})
+                                               THEN ${clock} + lease_seconds * interval '1 second'
+                                               ELSE lease_expires_at END
+                 WHERE id = $1::text`,
+
+    /** A heartbeat: the lease renewed for its TTL, or for $2 seconds (the TTL from now on). */
+    heartbeat: `UPDATE ${intent}
+                   SET lease_seconds = coalesce($2::int, lease_seconds),
+                       lease_expires_at = ${clock} + coalesce($2::int, lease_seconds) * interval '1 second'
+                 WHERE id = $1::text`,
+
+    /** Intents whose lease has run out, oldest first, with their keys. */
+    expired: `SELECT id, object_keys AS keys FROM ${intent}
+               WHERE status IN (${ACTIVE_STATUS_SQL}) AND lease_expires_at <= ${clock}
+               ORDER BY lease_expires_at, id LIMIT $1::int`,
+
+    /** Intents and the other sides of their unreviewed conflicts, locked in id order. */
+    lockWithPartners: `SELECT id, agent_id, feature_name, status, lease_expires_at <= ${clock} AS expired
+                         FROM ${intent}
+                        WHERE id = ANY($1::text[])
+                           OR id IN (SELECT CASE WHEN c.intent_a = ANY($1::text[]) THEN c.intent_b ELSE c.intent_a END
+                                       FROM ${conflict} c
+                                      WHERE (c.intent_a = ANY($1::text[]) OR c.intent_b = ANY($1::text[]))
+                                        AND NOT c.reviewed)
+                        ORDER BY id FOR UPDATE`,
 
     /**
      * Conflicted intents among $1 (already locked) left with no open conflict
@@ -186,12 +221,12 @@ export function statements(s: string) {
       )
       SELECT DISTINCT other FROM done`,
 
-    /** A conflict with its two intents' keys (read before any lock). */
+    /** A conflict with its two intents' keys (read before any lock), if the session may see it. */
     conflictKeys: `SELECT c.id, c.intent_a, c.intent_b, a.object_keys || b.object_keys AS keys
                      FROM ${conflict} c
                      JOIN ${intent} a ON a.id = c.intent_a
                      JOIN ${intent} b ON b.id = c.intent_b
-                    WHERE c.id = $1::int`,
+                    WHERE c.id = $1::int AND (${s}.can_see(a.agent_id) OR ${s}.can_see(b.agent_id))`,
     conflictForUpdate: `SELECT ${conflictJson('c')} - 'resolution_suggestions_b' AS j
                           FROM ${conflict} c WHERE c.id = $1::int FOR UPDATE`,
     resolve: `UPDATE ${conflict} AS c
@@ -207,6 +242,135 @@ export function statements(s: string) {
                        VALUES ($1::int, $2::text, $3::text, $4::text, $5::text, $6::text)`,
     /** Whether an intent has an open conflict it recorded itself. */
     hasOpenConflict: `SELECT EXISTS (${openConflicts('$1::text', false)}) AS open`,
+
+    // ---- rules and reviews (rules.ts, reviews.ts)
+
+    rules: `SELECT id, kind, pattern, conflict_type, metadata_key, metadata_value, owner, severity, advice
+              FROM ${s}.tb_pggit_rule WHERE removed_at IS NULL ORDER BY id`,
+    /** Whether agent $1 is a member of role $2 (a team), when both are roles. */
+    memberOf: `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1::text)
+                            AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2::text)
+                       THEN pg_has_role($1::text, $2::text, 'MEMBER') ELSE false END AS member`,
+    insertRule: `INSERT INTO ${s}.tb_pggit_rule AS r
+                   (kind, pattern, conflict_type, metadata_key, metadata_value, owner, severity, advice)
+                 SELECT x.kind, x.pattern, x.conflict_type, x.metadata_key, x.metadata_value, x.owner,
+                        x.severity, x.advice
+                   FROM jsonb_to_record($1::jsonb) AS x (kind text, pattern text, conflict_type text,
+                        metadata_key text, metadata_value text, owner text, severity text, advice text)
+                 RETURNING to_jsonb(r.*) AS j`,
+    removeRule: `UPDATE ${s}.tb_pggit_rule AS r SET removed_at = clock_timestamp()
+                  WHERE r.id = $1::int AND r.removed_at IS NULL RETURNING to_jsonb(r.*) AS j`,
+    setSetting: `UPDATE ${settings} AS x SET value = $2::text WHERE x.key = $1::text
+                 RETURNING jsonb_build_object(x.key, x.value) AS j`,
+    insertRequiredReviews: `INSERT INTO ${s}.tb_pggit_required_review (intent_id, rule_id, owner, objects)
+                            SELECT $1::text, x.rule_id, x.owner, x.objects
+                              FROM jsonb_to_recordset($2::jsonb) AS x (rule_id int, owner text, objects jsonb)`,
+    requiredReview: `SELECT owner FROM ${s}.tb_pggit_required_review WHERE intent_id = $1::text AND rule_id = $2::int`,
+    insertReview: `INSERT INTO ${s}.tb_pggit_review (intent_id, rule_id, decision, reviewer, notes)
+                   VALUES ($1::text, $2::int, $3::text, $4::text, $5::text)`,
+    /** Required reviews of an intent whose latest decision is not an approval. */
+    pendingReviews: `SELECT rr.rule_id, rr.owner, rr.objects,
+                            (SELECT x.decision FROM ${s}.tb_pggit_review x
+                              WHERE x.intent_id = rr.intent_id AND x.rule_id = rr.rule_id
+                              ORDER BY x.id DESC LIMIT 1) AS decision
+                       FROM ${s}.tb_pggit_required_review rr
+                      WHERE rr.intent_id = $1::text
+                        AND coalesce((SELECT x.decision FROM ${s}.tb_pggit_review x
+                                       WHERE x.intent_id = rr.intent_id AND x.rule_id = rr.rule_id
+                                       ORDER BY x.id DESC LIMIT 1), 'none') <> 'approved'
+                      ORDER BY rr.rule_id`,
+    /** The review gate for an intent: whether it is on, and the latest decision. */
+    gate: `SELECT ${setting('review_gate', 'off')} = 'on' AS enabled,
+                  (SELECT to_jsonb(x.*) FROM ${s}.tb_pggit_review x
+                    WHERE x.intent_id = $1::text AND x.rule_id IS NULL ORDER BY x.id DESC LIMIT 1) AS latest`,
+    reviewState: `SELECT ${s}.review_state($1::text) AS j`,
+
+    /** SQL: an intent's reviews: what is required, the gate, every decision. */
+    reviewStateFn: `SELECT jsonb_build_object(
+        'intent_id', i.id,
+        'required', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'rule_id', rr.rule_id, 'owner', rr.owner, 'objects', rr.objects,
+                        'decision', (SELECT x.decision FROM ${s}.tb_pggit_review x
+                                      WHERE x.intent_id = i.id AND x.rule_id = rr.rule_id
+                                      ORDER BY x.id DESC LIMIT 1)) ORDER BY rr.rule_id), '[]')
+                       FROM ${s}.tb_pggit_required_review rr WHERE rr.intent_id = i.id),
+        'gate', jsonb_build_object(
+          'enabled', ${setting('review_gate', 'off')} = 'on',
+          'decision', (SELECT x.decision FROM ${s}.tb_pggit_review x
+                        WHERE x.intent_id = i.id AND x.rule_id IS NULL ORDER BY x.id DESC LIMIT 1)),
+        'reviews', (SELECT coalesce(jsonb_agg(to_jsonb(x.*) ORDER BY x.id), '[]')
+                      FROM ${s}.tb_pggit_review x WHERE x.intent_id = i.id))
+      FROM ${intent} i WHERE i.id = ${s}.intent_id($1, 'intent_id', true)`,
+
+    /** SQL: the active rules, in the order they apply. */
+    rulesFn: `SELECT coalesce(jsonb_agg(to_jsonb(r.*) ORDER BY r.id), '[]')
+                FROM ${s}.tb_pggit_rule r WHERE r.removed_at IS NULL`,
+
+    /** SQL: the settings an owner may change, with their values. */
+    settingsFn: `SELECT jsonb_object_agg(key, value ORDER BY key) FROM ${settings}
+                  WHERE key NOT IN ('version', 'bundle_hash', 'api_schema')`,
+
+    // ---- the drift guard (drift.ts)
+
+    /** The database's drift mode, the session's override and whether it may override, the agent. */
+    driftContext: `SELECT ${setting('drift_mode', 'warn')} AS mode,
+                          nullif(current_setting('pggit.drift_mode', true), '') AS session_mode,
+                          (session_user = (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = '${s}')
+                           OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)) AS owner,
+                          coalesce(nullif(current_setting('pggit.agent_id', true), ''), session_user::text) AS agent_id`,
+    /** The agent's live intents, with what they declared and what was applied of it. */
+    driftOwnIntents: `SELECT i.id, i.feature_name, i.objects, i.applied_objects
+                        FROM ${intent} i WHERE i.agent_id = $1::text AND ${live('i')} ORDER BY i.id`,
+    /** Other agents' live intents that share a key with what ran undeclared. */
+    driftOtherIntents: `SELECT i.id, i.agent_id, i.feature_name FROM ${intent} i
+                         WHERE i.object_keys && $1::text[] AND i.agent_id <> $2::text AND ${live('i')}
+                         ORDER BY i.seq LIMIT 20`,
+    /** Applied progress, rows locked in id order. */
+    markApplied: `UPDATE ${intent} AS i
+                     SET applied_objects = x.applied,
+                         applied_at = CASE WHEN x.done THEN coalesce(i.applied_at, ${clock}) ELSE i.applied_at END
+                    FROM jsonb_to_recordset($1::jsonb) AS x (id text, applied jsonb, done boolean),
+                         (SELECT id FROM ${intent} WHERE id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE) AS l
+                   WHERE i.id = x.id AND l.id = x.id`,
+    notify: "SELECT pg_notify('pggit', $1::text)",
+    insertDrift: `INSERT INTO ${s}.tb_pggit_drift
+                    (agent_id, command_tag, finding, mode, objects, statement, own_intents, other_intents)
+                  VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::text, $7::jsonb, $8::jsonb)
+                  RETURNING id`,
+
+    /** plpgsql event trigger (ddl_command_end): the commands and the query to the guard. */
+    driftDdlFn: `
+BEGIN
+  PERFORM ${s}.drift_check(
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'command_tag', command_tag, 'object_type', object_type, 'schema_name', schema_name,
+        'object_identity', object_identity, 'in_extension', in_extension)), '[]')
+       FROM pg_event_trigger_ddl_commands()),
+    current_query());
+END`,
+
+    /** plpgsql event trigger (sql_drop): what the statement itself dropped, to the guard. */
+    driftDropFn: `
+BEGIN
+  PERFORM ${s}.drift_check(
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'command_tag', tg_tag, 'object_type', object_type, 'schema_name', schema_name,
+        'object_identity', object_identity, 'in_extension', false)), '[]')
+       FROM pg_event_trigger_dropped_objects() WHERE original),
+    current_query());
+END`,
+
+    /** plpgsql: pggit_drift: findings, newest first, since a time. */
+    driftFn: `
+BEGIN
+  IF "limit" IS NULL OR "limit" < 1 OR "limit" > ${LIMITS.page} THEN
+    RAISE EXCEPTION 'limit must be an integer from 1 to ${LIMITS.page}' USING ERRCODE = '22023';
+  END IF;
+  RETURN (SELECT coalesce(jsonb_agg(to_jsonb(d.*) ORDER BY d.id DESC), '[]')
+            FROM (SELECT * FROM ${s}.tb_pggit_drift
+                   WHERE (since IS NULL OR at >= since) AND ${s}.can_see(agent_id)
+                   ORDER BY id DESC LIMIT "limit") d);
+END`,
 
     // ---- bodies of the SQL-language functions (readers need no PLV8, and
     // give back every value exactly as stored; triggers need no JS row)
@@ -226,10 +390,11 @@ BEGIN
     RAISE EXCEPTION '% must not be NULL', arg USING ERRCODE = '22023';
   END IF;
   IF g ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-    found := ARRAY(SELECT id FROM ${intent} WHERE id = g);
+    found := ARRAY(SELECT id FROM ${intent} WHERE id = g AND ${s}.can_see(agent_id));
   ELSIF length(g) >= 4 AND g ~ '^[0-9a-f-]+$' THEN
     -- the C-collated primary key serves LIKE 'prefix%'
-    found := ARRAY(SELECT id FROM ${intent} WHERE id LIKE g || '%' ORDER BY id LIMIT 11);
+    found := ARRAY(SELECT id FROM ${intent} WHERE id LIKE g || '%' AND ${s}.can_see(agent_id)
+                    ORDER BY id LIMIT 11);
   END IF;
   IF cardinality(found) > 1 THEN
     RAISE EXCEPTION '% "%" is ambiguous: it starts % intent ids', arg, g,
@@ -295,7 +460,8 @@ BEGIN
       SELECT i.seq, ${intentJson('i')} || to_jsonb(n.*) AS j
         FROM ${intent} i
         CROSS JOIN LATERAL (${openCounts('i.id')}) n
-       WHERE (list_intents.status IS NULL OR i.status = list_intents.status)
+       WHERE ${s}.can_see(i.agent_id)
+         AND (list_intents.status IS NULL OR i.status = list_intents.status)
          AND (list_intents.agent_id IS NULL OR i.agent_id = list_intents.agent_id)
          AND (after_seq IS NULL OR i.seq < after_seq)
        ORDER BY i.seq DESC
@@ -351,10 +517,7 @@ BEGIN
   END IF;
   INSERT INTO ${history} (intent_id, old_status, new_status, reason, changed_by)
   VALUES (NEW.id, old_status, NEW.status,
-          CASE WHEN TG_OP = 'INSERT'
-               THEN CASE WHEN jsonb_array_length(NEW.conflicts_with) = 0 THEN 'registered'
-                         ELSE 'registered, conflicting with ' || jsonb_array_length(NEW.conflicts_with) || ' intent(s)' END
-               ELSE nullif(current_setting('pggit.reason', true), '') END,
+          nullif(current_setting('pggit.reason', true), ''),
           coalesce(nullif(current_setting('pggit.changed_by', true), ''), session_user));
   IF TG_OP = 'INSERT' THEN
     -- a registration inserts one row: what it said is used up

@@ -12,12 +12,15 @@
 import type { Registry } from './context.js';
 import { wrongState } from './errors.js';
 import { actor, checkAgent } from './identity.js';
-import type { Status } from './lifecycle.js';
+import { isActive, type Status } from './lifecycle.js';
 import { lockKeys } from './register.js';
 import type { IntentRow } from './rows.js';
 import * as v from './validate.js';
 
-type Locked = Pick<IntentRow, 'id' | 'agent_id' | 'feature_name' | 'status'>;
+type Locked = Pick<IntentRow, 'id' | 'agent_id' | 'feature_name' | 'status'> & {
+  expired: boolean;
+  lease_expires_at: string;
+};
 
 /**
  * The conflicted intents among `ids` (locked by the caller) that have no
@@ -47,6 +50,14 @@ function transition(r: Registry, to: Status, idArg: unknown, reasonArg: unknown,
   checkAgent(s, intent.agent_id);
   if (intent.status === to) {
     throw wrongState(`cannot move intent ${intent.id} from ${to} to ${to}: it is already ${to}`);
+  }
+  if (intent.expired && isActive(to)) {
+    // it stopped counting for detection when its lease ran out: intents
+    // registered since never saw it, so it may not come back to life
+    throw wrongState(
+      `cannot move intent ${intent.id} to ${to}: its lease expired at ${intent.lease_expires_at}`,
+      { hint: 'register the change again, or abandon this intent (pggit_sweep does it too)' },
+    );
   }
   r.db.execute(r.sql.setStatus, [intent.id, to]);
   if (leaving) {

@@ -35,6 +35,46 @@ export function checkTransition(r: Registry, id: unknown, fromArg: unknown, toAr
           : `from ${from} an intent may move to ${allowed.join(' or ')}`,
     });
   }
+  if (to === 'in_progress') {
+    // objects an owner protects: the owner's approval first
+    const pending = r.rows<{
+      rule_id: number;
+      owner: string;
+      objects: string[];
+      decision: string | null;
+    }>(r.sql.pendingReviews, [id]);
+    if (pending.length > 0) {
+      throw wrongState(
+        `cannot move intent ${id} to in_progress: ${pending.length} owner review(s) missing`,
+        {
+          detail: pending
+            .map(
+              (p) =>
+                `rule ${p.rule_id}: ${p.owner} owns ${p.objects.join(', ')}${p.decision === 'rejected' ? ' (rejected)' : ''}`,
+            )
+            .join('\n'),
+          hint: "the owner approves with pggit_review(intent_id, 'approved', rule_id => ...)",
+        },
+      );
+    }
+  }
+  if (from === 'completed' && to === 'merged') {
+    const gate = r.row<{
+      enabled: boolean;
+      latest: { decision: string; reviewer: string; notes: string | null } | null;
+    }>(r.sql.gate, [id]) as {
+      enabled: boolean;
+      latest: { decision: string; reviewer: string; notes: string | null } | null;
+    };
+    if (gate.enabled && gate.latest?.decision !== 'approved') {
+      throw wrongState(
+        gate.latest === null
+          ? `cannot merge intent ${id}: the review gate needs an approval by someone other than its agent`
+          : `cannot merge intent ${id}: ${gate.latest.reviewer} rejected it${gate.latest.notes ? ` (${gate.latest.notes})` : ''}`,
+        { hint: "a reviewer approves with pggit_review(intent_id, 'approved')" },
+      );
+    }
+  }
   if (from === 'conflicted' && to === 'in_progress') {
     const blocking = r.rows<OpenConflict>(r.sql.openErrorConflicts, [id]);
     if (blocking.length > 0) {

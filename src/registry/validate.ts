@@ -21,6 +21,8 @@ export const LIMITS = {
   /** intents in one page of pggit_list_intents, and its default. */
   page: 1_000,
   defaultPage: 100,
+  /** lease_seconds: a year. */
+  leaseSeconds: 31_536_000,
 } as const;
 
 /**
@@ -126,6 +128,20 @@ export function severity(name: string, value: unknown): 'warning' | 'error' | nu
   return value;
 }
 
+/** A lease: 1 second to LIMITS.leaseSeconds, or null for the installation's default. */
+export function leaseSeconds(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > LIMITS.leaseSeconds
+  ) {
+    throw invalidArgument(`lease_seconds must be an integer from 1 to ${LIMITS.leaseSeconds}`);
+  }
+  return value;
+}
+
 /** A page size: 1 to LIMITS.page. */
 export function pageSize(value: unknown): number {
   if (value === null || value === undefined) return LIMITS.defaultPage;
@@ -135,10 +151,10 @@ export function pageSize(value: unknown): number {
   return value;
 }
 
-export function conflictId(value: unknown): number {
-  if (value === null || value === undefined) throw invalidArgument('conflict_id must not be NULL');
+export function conflictId(value: unknown, name = 'conflict_id'): number {
+  if (value === null || value === undefined) throw invalidArgument(`${name} must not be NULL`);
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw invalidArgument('conflict_id must be an integer');
+    throw invalidArgument(`${name} must be an integer`);
   }
   return value;
 }

@@ -24,6 +24,8 @@ describe('the pipeline', () => {
       schema: 'pggit',
       api_schema: 'public',
       runtime: expect.stringMatching(/^plv8(_compat)? /),
+      // the test template is installed by a superuser, so with the drift guard
+      drift_guard: true,
     });
   });
 

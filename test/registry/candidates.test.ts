@@ -1,6 +1,5 @@
 /** Finding candidates uses the GIN index on object keys, not a scan of every active intent. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MODEL_VERSION } from '../../src/detector/index.js';
 import { statements } from '../../src/registry/sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { register } from './helpers.js';
@@ -24,11 +23,10 @@ it('the candidate query is served by tb_pggit_intent_active_keys_idx', async () 
   const plan = await db.query(`EXPLAIN (FORMAT JSON) ${candidates}`, [
     target.intent.object_keys,
     'idx-b',
-    MODEL_VERSION,
   ]);
   const text = JSON.stringify(plan.rows[0]!['QUERY PLAN']);
   expect(text).toContain('tb_pggit_intent_active_keys_idx');
   expect(text).not.toContain('"Seq Scan"');
-  const r = await db.query(candidates, [target.intent.object_keys, 'idx-b', MODEL_VERSION]);
+  const r = await db.query(candidates, [target.intent.object_keys, 'idx-b']);
   expect(r.rows.map((x) => x.id)).toEqual([target.intent.id]);
 });

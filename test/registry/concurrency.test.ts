@@ -78,7 +78,7 @@ describe('16 concurrent connections, mutually conflicting intents', () => {
       ]);
       // Both sides know: every intent lists the 15 others.
       const withCounts = await db.query(
-        'SELECT jsonb_array_length(conflicts_with) AS n FROM pggit.tb_pggit_intent',
+        "SELECT jsonb_array_length(pggit_get_intent(id)->'conflicts_with') AS n FROM pggit.tb_pggit_intent",
       );
       expect(withCounts.rows.every((r) => r.n === 15)).toBe(true);
     } finally {

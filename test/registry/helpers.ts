@@ -75,6 +75,10 @@ export async function counts(db: Queryable): Promise<Record<string, number>> {
       (SELECT count(*)::int FROM pggit.tb_pggit_intent) AS intents,
       (SELECT count(*)::int FROM pggit.tb_pggit_conflict) AS conflicts,
       (SELECT count(*)::int FROM pggit.tb_pggit_intent_history) AS history,
-      (SELECT coalesce(sum(uses), 0)::int FROM pggit.tb_pggit_branch_counter) AS branch_uses`);
+      (SELECT coalesce(sum(uses), 0)::int FROM pggit.tb_pggit_branch_counter) AS branch_uses,
+      (SELECT count(*)::int FROM pggit.tb_pggit_conflict_event) AS conflict_events,
+      (SELECT count(*)::int FROM pggit.tb_pggit_review) AS reviews,
+      (SELECT count(*)::int FROM pggit.tb_pggit_required_review) AS required_reviews,
+      (SELECT count(*)::int FROM pggit.tb_pggit_rule) AS rules`);
   return r.rows[0];
 }

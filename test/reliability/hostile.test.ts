@@ -22,6 +22,7 @@ const DOCUMENTED = new Set([
   '22003', // a number out of the argument's range
   '22P05', // a \u0000 escape in JSON (PostgreSQL's jsonb refuses it)
   '54001', // an input beyond PostgreSQL's own limits (jsonb nested too deep for its stack)
+  '22007', // a value PostgreSQL cannot read as a date or time
 ]);
 
 interface Case {
@@ -87,6 +88,7 @@ function registerCall(args: Partial<Record<string, unknown>>) {
     tables_affected: 'text[]',
     estimated_duration_ms: 'int',
     metadata: 'jsonb',
+    lease_seconds: 'int',
   };
   return {
     sql: `SELECT pggit_register(${names.map((n, i) => `${n} => $${i + 1}::${types[n] ?? 'text'}`).join(', ')})`,
@@ -266,6 +268,149 @@ function cases(): Case[] {
     [() => intentB],
     '55000',
   );
+
+  // --- leases
+  for (const [label, id, code] of ids.filter(([, , c]) => c !== 'ok')) {
+    add(`pggit_heartbeat: ${label}`, 'SELECT pggit_heartbeat($1)', [id], code);
+  }
+  for (const lease of [0, -1, 31_536_001]) {
+    add(
+      `pggit_heartbeat: lease_seconds ${lease}`,
+      'SELECT pggit_heartbeat($1, $2)',
+      [() => intentA, lease],
+      '22023',
+    );
+    reg(`lease_seconds ${lease}`, { lease_seconds: lease }, '22023');
+  }
+  add(
+    'pggit_heartbeat: lease_seconds 2^31',
+    'SELECT pggit_heartbeat($1, $2::int)',
+    [() => intentA, 2 ** 31],
+    '22003',
+  );
+  add('pggit_heartbeat: a merged intent', 'SELECT pggit_heartbeat($1)', [() => merged], '55000');
+  add(
+    'pggit_heartbeat: an active intent',
+    'SELECT pggit_heartbeat($1, 3600)',
+    [() => intentA],
+    'ok',
+  );
+  for (const limit of [0, -1, 1001]) {
+    add(`pggit_sweep: limit ${limit}`, 'SELECT pggit_sweep($1)', [limit], '22023');
+  }
+  add('pggit_sweep: nothing to sweep', 'SELECT pggit_sweep()', [], 'ok');
+
+  // --- reviews, rules, settings, drift
+  for (const decision of ['approve', 'APPROVED', '', null]) {
+    add(
+      `pggit_review: decision ${JSON.stringify(decision)}`,
+      'SELECT pggit_review($1, $2)',
+      [() => intentA, decision],
+      '22023',
+    );
+  }
+  for (const [label, id, code] of ids.filter(([, , c]) => c !== 'ok')) {
+    add(`pggit_review: ${label}`, "SELECT pggit_review($1, 'approved')", [id], code);
+    add(`pggit_reviews: ${label}`, 'SELECT pggit_reviews($1)', [id], code);
+  }
+  add(
+    'pggit_review: by its own agent',
+    "SELECT pggit_review($1, 'approved', reviewer => 'h-a')",
+    [() => intentA],
+    '42501',
+  );
+  add(
+    'pggit_review: a rule that requires nothing',
+    "SELECT pggit_review($1, 'approved', rule_id => 999999)",
+    [() => intentA],
+    'P0002',
+  );
+  add(
+    'pggit_review: a merged intent',
+    "SELECT pggit_review($1, 'approved')",
+    [() => merged],
+    '55000',
+  );
+  add(
+    'pggit_review: notes of 10,001 characters',
+    "SELECT pggit_review($1, 'approved', $2)",
+    [() => intentA, long(10_001)],
+    '22023',
+  );
+  add(
+    'pggit_review: by someone else',
+    "SELECT pggit_review($1, 'approved', 'fine', 'h-reviewer')",
+    [() => intentA],
+    'ok',
+  );
+  add('pggit_reviews: an intent', 'SELECT pggit_reviews($1)', [() => intentA], 'ok');
+  const ruleCases: [string, string, string][] = [
+    ['no kind', 'SELECT pggit_add_rule(NULL)', '22023'],
+    ['an unknown kind', "SELECT pggit_add_rule('deny', 'x')", '22023'],
+    ['an owner rule without owner', "SELECT pggit_add_rule('owner', 'public.x*')", '22023'],
+    ['a pattern of an unknown kind', "SELECT pggit_add_rule('owner', 'tbl:x', 'me')", '22023'],
+    ['an empty pattern', "SELECT pggit_add_rule('owner', '', 'me')", '22023'],
+    ['a kind and no glob', "SELECT pggit_add_rule('owner', 'table:', 'me')", '22023'],
+    [
+      'a pattern of 501 characters',
+      `SELECT pggit_add_rule('owner', '${long(501)}', 'me')`,
+      '22023',
+    ],
+    ['a severity of fatal', "SELECT pggit_add_rule('severity', 'x', severity => 'fatal')", '22023'],
+    [
+      'an unknown conflict type',
+      "SELECT pggit_add_rule('severity', conflict_type => 'row', severity => 'error')",
+      '22023',
+    ],
+    ['advice without text', "SELECT pggit_add_rule('advice', 'x')", '22023'],
+    [
+      'metadata key without value',
+      "SELECT pggit_add_rule('advice', metadata_key => 'k', advice => 'a')",
+      '22023',
+    ],
+    [
+      'regex characters in a glob',
+      "SELECT pggit_add_rule('advice', 'public.(a|b)[x]+', advice => 'literal')",
+      'ok',
+    ],
+    ['removing an unknown rule', 'SELECT pggit_remove_rule(999999)', '22023'],
+    ['removing NULL', 'SELECT pggit_remove_rule(NULL)', '22023'],
+  ];
+  for (const [label, sql, code] of ruleCases) add(`pggit_add_rule: ${label}`, sql, [], code);
+  for (const [key, value] of [
+    ['colour', 'blue'],
+    ['version', '9.9.9'],
+    ['api_schema', 'other'],
+    ['drift_mode', 'loud'],
+    ['lease_seconds', '0'],
+    ['lease_seconds', '99999999999'],
+    ['review_gate', 'yes'],
+    [null, 'on'],
+  ] as const) {
+    add(
+      `pggit_set_setting: ${key} = ${value}`,
+      'SELECT pggit_set_setting($1, $2)',
+      [key, value],
+      '22023',
+    );
+  }
+  add(
+    'pggit_set_setting: a valid value',
+    "SELECT pggit_set_setting('lease_seconds', '86400')",
+    [],
+    'ok',
+  );
+  add('pggit_settings', 'SELECT pggit_settings()', [], 'ok');
+  add('pggit_rules', 'SELECT pggit_rules()', [], 'ok');
+  for (const limit of [0, 1001])
+    add(`pggit_drift: limit ${limit}`, 'SELECT pggit_drift("limit" => $1)', [limit], '22023');
+  add(
+    'pggit_drift: since not a time',
+    'SELECT pggit_drift(since => $1)',
+    ['yesterday-ish'],
+    '22007',
+  );
+  add('pggit_drift: since the epoch', "SELECT pggit_drift(since => 'epoch')", [], 'ok');
 
   // --- pggit_list_intents
   for (const status of ['', 'MERGED', 'done', 'registered ', "registered' OR 'x'='x"]) {
@@ -509,6 +654,16 @@ describe(`${corpus.length} hostile inputs`, () => {
       'pggit_detect',
       'pggit_version',
       'pggit_verify',
+      'pggit_heartbeat',
+      'pggit_sweep',
+      'pggit_review',
+      'pggit_reviews',
+      'pggit_add_rule',
+      'pggit_remove_rule',
+      'pggit_rules',
+      'pggit_settings',
+      'pggit_set_setting',
+      'pggit_drift',
     ]) {
       expect(fns, f).toContain(f);
     }

@@ -117,14 +117,31 @@ describe('D9: nothing a user can create on the search_path runs inside pggit', (
 
   it('every pggit function pins its search_path, and every PLV8 one is SECURITY DEFINER', async () => {
     const fns = await db.query(`
-      SELECT p.oid::regprocedure::text AS f, p.proconfig, p.prosecdef, l.lanname
+      SELECT p.oid::regprocedure::text AS f, p.proconfig, p.prosecdef, l.lanname,
+             has_function_privilege('pggit_agent', p.oid, 'EXECUTE') AS agent
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
        WHERE n.nspname = 'pggit' OR (n.nspname = 'public' AND p.proname LIKE 'pggit\\_%')`);
     expect(fns.rows.length).toBeGreaterThan(25);
+    const inlined: string[] = [];
     for (const f of fns.rows) {
+      if (f.proconfig === null) {
+        // the hash-chain helpers: inlined into pinned callers, so no SET (which
+        // forbids inlining); plain SQL expressions that only the owner executes
+        expect([f.lanname, f.prosecdef, f.agent], f.f).toEqual(['sql', false, false]);
+        inlined.push(f.f.replace(/\(.*/, ''));
+        continue;
+      }
       expect(f.proconfig, f.f).toEqual(['search_path=pg_catalog, pg_temp']);
       if (f.lanname === 'plv8') expect(f.prosecdef, f.f).toBe(true);
     }
+    expect(inlined.sort()).toEqual([
+      'pggit.chain_hash',
+      'pggit.conflict_anchor',
+      'pggit.event_content',
+      'pggit.history_content',
+      'pggit.intent_anchor',
+      'pggit.utc_text',
+    ]);
   });
 });
 

@@ -1,0 +1,171 @@
+/**
+ * The hot table: H intents of H agents on one table (each adds a column, an
+ * index and a check constraint on `users`), against H alike on disjoint
+ * tables (`users_0` .. `users_{H-1}`), in one database.
+ *
+ * Loading: the two sets are registered alternately on one connection (hot i,
+ * then disjoint i, the order swapped every other i); the figure is each
+ * set's total, over `hotLoads` loads into fresh databases. Then pggit_check
+ * of a newcomer of the same shape on `users` (H candidates) against one on
+ * `users_0` (one candidate), interleaved.
+ */
+import type pg from 'pg';
+import type { Context } from '../context.js';
+import { connect } from '../db.js';
+import { interleave, Recorder, stat, sum } from '../stats.js';
+import { figure, type SectionResult, target } from '../types.js';
+import { type Job, register } from '../workload.js';
+
+const script = (table: string, col: string) =>
+  `ALTER TABLE ${table} ADD COLUMN ${col} integer;
+CREATE INDEX ${table}_${col}_idx ON ${table} (${col});
+ALTER TABLE ${table} ADD CONSTRAINT ${table}_${col}_check CHECK (${col} > 0);`;
+
+const hotJob = (i: number): Job => ({
+  agent: `hot-agent-${i}`,
+  feature: `hot users ${i}`,
+  script: script('users', `c_${i}`),
+});
+const disjointJob = (i: number): Job => ({
+  agent: `disjoint-agent-${i}`,
+  feature: `disjoint users ${i}`,
+  script: script(`users_${i}`, `c_${i}`),
+});
+
+const CHECK_SQL = `SELECT (pggit_check(agent_id => $1, feature_name => $2, schema_changes => $3)
+                     ->> 'conflicts_detected')::int AS n`;
+
+export async function benchHot(ctx: Context): Promise<SectionResult> {
+  const { mode, server } = ctx;
+  const h = mode.hotIntents;
+  const per = new Recorder();
+  const totals = { hot: [] as number[], disjoint: [] as number[] };
+  let c: pg.Client | undefined;
+  let conflictsHot = 0;
+  try {
+    for (let load = 0; load < mode.hotLoads; load++) {
+      if (c !== undefined) {
+        await c.end();
+        c = undefined;
+        await server.drop(`${server.prefix}hot${load - 1}`);
+      }
+      const url = await server.clone(`hot${load}`);
+      c = await connect(url);
+      const cc = c;
+      await cc.query("SELECT pggit_parse('SELECT 1')");
+      ctx.log(`hot table: load ${load + 1} of ${mode.hotLoads} (${h} + ${h} intents)`);
+      const hot: number[] = [];
+      const disjoint: number[] = [];
+      conflictsHot = 0;
+      for (let i = 0; i < h; i++) {
+        const pair = [
+          async () => {
+            const t0 = performance.now();
+            conflictsHot += (await register(cc, hotJob(i))).conflicts.length;
+            hot.push(performance.now() - t0);
+          },
+          async () => {
+            const t0 = performance.now();
+            await register(cc, disjointJob(i));
+            disjoint.push(performance.now() - t0);
+          },
+        ];
+        if (i % 2 === 1) pair.reverse();
+        for (const f of pair) await f();
+      }
+      for (const x of hot) per.add('load hot', x);
+      for (const x of disjoint) per.add('load disjoint', x);
+      totals.hot.push(sum(hot));
+      totals.disjoint.push(sum(disjoint));
+    }
+    const cc = c!;
+    await cc.query('VACUUM ANALYZE');
+    const counts = { hot: 0, disjoint: 0 };
+    const newcomer = (table: string, round: number) => [
+      'hot-checker',
+      `hot check ${round}`,
+      script(table, `new_${round}`),
+    ];
+    const rec = await interleave(
+      [
+        {
+          name: 'check hot',
+          run: async (round, r) => {
+            const res = await r.time('check hot', () =>
+              cc.query(CHECK_SQL, newcomer('users', round)),
+            );
+            counts.hot = res.rows[0].n;
+          },
+        },
+        {
+          name: 'check disjoint',
+          run: async (round, r) => {
+            const res = await r.time('check disjoint', () =>
+              cc.query(CHECK_SQL, newcomer('users_0', round)),
+            );
+            counts.disjoint = res.rows[0].n;
+          },
+        },
+      ],
+      mode.hotCheckRounds,
+      mode.warmup,
+    );
+    const checkHot = {
+      label: `pggit_check vs ${h} candidates on users`,
+      stat: rec.stat('check hot'),
+    };
+    const checkDisjoint = {
+      label: `pggit_check vs ${h} intents on disjoint tables`,
+      stat: rec.stat('check disjoint'),
+    };
+    const loadHot = { label: `loading ${h} hot-table intents (total)`, stat: stat(totals.hot) };
+    const loadDisjoint = {
+      label: `loading ${h} disjoint intents (total)`,
+      stat: stat(totals.disjoint),
+    };
+    return {
+      id: 'hot',
+      title: 'Hot table',
+      status: 'ok',
+      method: `${h} intents on users and ${h} on disjoint tables in one database, registered alternately on one connection (${mode.hotLoads} loads, each into a fresh database); then ${mode.hotCheckRounds} interleaved rounds of pggit_check of a newcomer of the same shape.`,
+      figures: [
+        figure(checkHot.label, checkHot.stat, 'ms', `conflicts it reports: ${counts.hot}`),
+        figure(
+          checkDisjoint.label,
+          checkDisjoint.stat,
+          'ms',
+          `conflicts it reports: ${counts.disjoint}`,
+        ),
+        figure(loadHot.label, loadHot.stat, 'ms', `conflicts recorded: ${conflictsHot}`),
+        figure(loadDisjoint.label, loadDisjoint.stat),
+        figure(`one hot-table registration (during the load)`, per.stat('load hot')),
+        figure(`one disjoint registration (during the load)`, per.stat('load disjoint')),
+      ],
+      targets: [
+        target(
+          `hot table: pggit_check vs ${h} candidates on one table ≤ 3× disjoint`,
+          checkHot,
+          checkDisjoint,
+          '<=',
+          3,
+          {
+            today: '18×',
+          },
+        ),
+        target(
+          `loading ${h} hot-table intents ≤ 3× ${h} disjoint`,
+          loadHot,
+          loadDisjoint,
+          '<=',
+          3,
+          {
+            today: '29×',
+          },
+        ),
+      ],
+      notes: [],
+    };
+  } finally {
+    await c?.end();
+  }
+}

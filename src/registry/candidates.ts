@@ -1,0 +1,90 @@
+/**
+ * The candidates of a registration: active, unexpired intents of other
+ * agents that share a conflict key with it (the partial GIN index finds
+ * them), ready for comparison.
+ *
+ * Parse once: a candidate is compared from the objects stored when it
+ * registered (or, stored by another object-model version, from its script).
+ * An intent's objects, tables and metadata never change, so a backend keeps
+ * the prepared form of the candidates it has met (bounded, least recently
+ * used first out): on a hot table, where every newcomer meets every intent
+ * before it, each is read and prepared once per backend, not once per
+ * registration. Status is read fresh every time.
+ */
+import { MODEL_VERSION, type PreparedIntent, prepareIntent } from '../detector/index.js';
+import type { DbObject } from '../detector/types.js';
+import type { Registry } from './context.js';
+import type { Status } from './lifecycle.js';
+
+export interface Candidate {
+  id: string;
+  agent_id: string;
+  feature_name: string;
+  status: Status;
+  model_version: number;
+}
+
+interface Stored {
+  id: string;
+  objects: DbObject[];
+  tables_affected: string[];
+  metadata: Record<string, unknown>;
+  /** Only when the objects were stored by another model version. */
+  schema_changes: string[] | null;
+}
+
+interface Prepared {
+  prepared: PreparedIntent;
+  metadata: Record<string, unknown>;
+}
+
+/** Prepared candidates by id and model version, in least-recently-used order. */
+const cache = new Map<string, Prepared>();
+export const CACHE_LIMIT = 5_000;
+
+const key = (c: Candidate) => `${c.id}@${c.model_version}`;
+
+function prepare(c: Candidate, s: Stored): Prepared {
+  const intent = {
+    id: c.id,
+    agent_id: c.agent_id,
+    feature_name: c.feature_name,
+    schema_changes: s.schema_changes ?? [],
+    tables_affected: s.tables_affected,
+  };
+  const prepared =
+    c.model_version === MODEL_VERSION
+      ? prepareIntent(intent, { statements: [], objects: s.objects, warnings: [] })
+      : prepareIntent(intent);
+  return { prepared, metadata: s.metadata };
+}
+
+export function candidates(
+  r: Registry,
+  mine: PreparedIntent,
+): { candidate: Candidate; prepared: PreparedIntent; metadata: Record<string, unknown> }[] {
+  const found = r.rows<Candidate>(r.sql.candidates, [mine.keys, mine.intent.agent_id]);
+  const missing = found.filter((c) => !cache.has(key(c)));
+  if (missing.length > 0) {
+    const stored = r.rows<Stored>(r.sql.storedCandidates, [
+      missing.map((c) => c.id),
+      MODEL_VERSION,
+    ]);
+    const byId = new Map(stored.map((x) => [x.id, x]));
+    for (const c of missing) {
+      const s = byId.get(c.id);
+      if (s !== undefined) cache.set(key(c), prepare(c, s));
+    }
+  }
+  const out = [];
+  for (const c of found) {
+    const k = key(c);
+    const p = cache.get(k);
+    if (p === undefined) continue; // gone meanwhile (cannot happen under our locks)
+    cache.delete(k); // most recently used goes last
+    cache.set(k, p);
+    out.push({ candidate: c, ...p });
+  }
+  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  return out;
+}
