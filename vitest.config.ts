@@ -23,6 +23,7 @@ export default defineConfig({
             'test/client/**/*.test.ts',
             'test/install/**/*.test.ts',
             'test/reliability/**/*.test.ts',
+            'test/package/**/*.test.ts',
           ],
           environment: 'node',
           // Starts (and if needed installs) the local PostgreSQL and builds

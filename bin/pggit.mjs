@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// The pggit command. Runs the TypeScript CLI (src/cli/main.ts) in this process
-// through tsx's loader, so signals (Ctrl-C for `pggit watch`) and exit codes
-// behave as for any node program. Works from `npx pggit` and any cwd.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import(new URL('../src/cli/main.ts', import.meta.url).href);
-process.exitCode = await main(process.argv);
+// The pggit command: the CLI built to JavaScript (dist/, made by `npm run
+// build:dist`, which `npm ci` and `npm pack` run). No TypeScript at run time.
+try {
+  await import('../dist/cli/bin.js');
+} catch (err) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/bin.js')) {
+    process.stderr.write('pggit: dist/ is missing: run `npm run build:dist` in the checkout\n');
+    process.exitCode = 1;
+  } else {
+    throw err;
+  }
+}

@@ -1,5 +1,8 @@
 /**
- * Human-readable rendering of what the SQL API returns. Presentation only.
+ * Human-readable rendering of what the SQL API returns. Presentation only:
+ * intents are shown by their first SHORT_ID characters wherever a list or a
+ * one-line message names them (any unique prefix of 4 or more characters
+ * names an intent in every command), in full where one intent is shown.
  */
 import type {
   CheckConflict,
@@ -7,11 +10,22 @@ import type {
   Conflict,
   HistoryEntry,
   Intent,
+  IntentSummary,
+  OpenConflict,
+  ParseResult,
+  ParseWarning,
   PggitEvent,
   RegisterResult,
+  Severity,
+  VerifyResult,
   VersionInfo,
-} from '../client/index.js';
-import type { ParseWarning } from '../detector/types.js';
+} from '../client/types.js';
+import { NO_COLOR, type Palette } from './color.js';
+
+/** How many characters of an intent id the text output shows. */
+export const SHORT_ID = 8;
+export const shortId = (id: string | null | undefined): string =>
+  id === null || id === undefined ? '-' : id.slice(0, SHORT_ID);
 
 const field = (label: string, value: string) => `${`${label}:`.padEnd(16)}${value}`;
 
@@ -22,12 +36,32 @@ function indent(lines: string[], by = '  '): string[] {
   return lines.map((l) => (l === '' ? l : by + l));
 }
 
-export function formatIntent(intent: Intent): string {
+export function severity(s: Severity | string, c: Palette = NO_COLOR): string {
+  return s === 'error' ? c.red(s) : s === 'warning' ? c.yellow(s) : s;
+}
+
+export function status(s: string, c: Palette = NO_COLOR): string {
+  switch (s) {
+    case 'conflicted':
+      return c.red(s);
+    case 'merged':
+      return c.green(s);
+    case 'abandoned':
+      return c.dim(s);
+    case 'in_progress':
+    case 'completed':
+      return c.cyan(s);
+    default:
+      return s;
+  }
+}
+
+export function formatIntent(intent: Intent, c: Palette = NO_COLOR): string {
   const lines = [
-    field('intent', intent.id),
+    field('intent', c.bold(intent.id)),
     field('agent', intent.agent_id),
     field('feature', intent.feature_name),
-    field('status', intent.status),
+    field('status', status(intent.status, c)),
     field('branch', intent.branch_name),
     field('risk', intent.risk_level),
   ];
@@ -35,7 +69,7 @@ export function formatIntent(intent: Intent): string {
     lines.push(field('duration', `${intent.estimated_duration_ms} ms`));
   }
   lines.push(field('tables', list(intent.tables_affected)));
-  lines.push(field('conflicts with', list(intent.conflicts_with)));
+  lines.push(field('conflicts with', list(intent.conflicts_with.map(shortId))));
   if (intent.metadata && Object.keys(intent.metadata).length > 0) {
     lines.push(field('metadata', JSON.stringify(intent.metadata)));
   }
@@ -46,25 +80,42 @@ export function formatIntent(intent: Intent): string {
   return lines.join('\n');
 }
 
-function suggestions(items: readonly string[]): string[] {
-  return items.map((s) => `  suggestion: ${s}`);
+function suggestions(items: readonly string[], c: Palette): string[] {
+  return items.map((s) => `  ${c.dim('suggestion:')} ${s}`);
 }
 
-export function formatConflict(c: Conflict): string {
+export function formatConflict(x: Conflict, c: Palette = NO_COLOR): string {
   const lines = [
-    `conflict #${c.id}  ${c.severity}  ${c.conflict_type}  on ${list(c.affected_objects)}`,
-    `  between intent ${c.intent_a} and intent ${c.intent_b}`,
-    c.reviewed
-      ? `  resolved by ${c.reviewed_by ?? '?'} at ${c.reviewed_at ?? '?'}: ${c.resolution_notes ?? ''}`
-      : '  open',
-    ...suggestions(c.resolution_suggestions),
+    `${c.bold(`conflict #${x.id}`)}  ${severity(x.severity, c)}  ${x.conflict_type}  on ${list(x.affected_objects)}`,
+    `  between intent ${shortId(x.intent_a)} and intent ${shortId(x.intent_b)}`,
+    x.reviewed
+      ? `  ${c.green('resolved')} by ${x.reviewed_by ?? '?'} at ${x.reviewed_at ?? '?'}: ${x.resolution_notes ?? ''}`
+      : `  ${c.bold('open')}`,
+    ...suggestions(x.resolution_suggestions, c),
   ];
   return lines.join('\n');
 }
 
-export function formatConflicts(conflicts: readonly Conflict[]): string {
+export function formatConflicts(conflicts: readonly Conflict[], c: Palette = NO_COLOR): string {
   if (conflicts.length === 0) return 'no conflicts';
-  return conflicts.map(formatConflict).join('\n\n');
+  return conflicts.map((x) => formatConflict(x, c)).join('\n\n');
+}
+
+export function formatOpenConflicts(
+  conflicts: readonly OpenConflict[],
+  c: Palette = NO_COLOR,
+): string {
+  if (conflicts.length === 0) return 'no open conflicts';
+  return conflicts
+    .map((x) =>
+      [
+        `${c.bold(`conflict #${x.id}`)}  ${severity(x.severity, c)}  ${x.conflict_type}  on ${list(x.affected_objects)}`,
+        `  ${shortId(x.intent_a)} ${x.agent_a} "${x.feature_a}" (${status(x.status_a, c)})`,
+        `  ${shortId(x.intent_b)} ${x.agent_b} "${x.feature_b}" (${status(x.status_b, c)})`,
+        ...suggestions(x.resolution_suggestions, c),
+      ].join('\n'),
+    )
+    .join('\n\n');
 }
 
 /** A conflict found by pggit_check, or offline (where the other side may have no id or status). */
@@ -73,39 +124,49 @@ export type CheckConflictView = Omit<CheckConflict, 'intent_b' | 'with_status'> 
   with_status: string | null;
 };
 
-function formatCheckConflict(c: CheckConflictView): string {
-  const about = [c.intent_b === null ? null : `intent ${c.intent_b}`, c.with_status].filter(
-    (x) => x !== null,
-  );
+function formatCheckConflict(x: CheckConflictView, c: Palette): string {
+  const about = [
+    x.intent_b === null ? null : `intent ${shortId(x.intent_b)}`,
+    x.with_status,
+  ].filter((v) => v !== null);
   return [
-    `${c.severity}  ${c.conflict_type}  on ${list(c.affected_objects)}`,
-    `  with ${c.with_agent} ("${c.with_feature}"${about.length > 0 ? `, ${about.join(', ')}` : ''})`,
-    ...suggestions(c.resolution_suggestions),
+    `${severity(x.severity, c)}  ${x.conflict_type}  on ${list(x.affected_objects)}`,
+    `  with ${x.with_agent} ("${x.with_feature}"${about.length > 0 ? `, ${about.join(', ')}` : ''})`,
+    ...suggestions(x.resolution_suggestions, c),
   ].join('\n');
 }
 
-function formatWarnings(warnings: readonly ParseWarning[]): string[] {
+function formatWarnings(warnings: readonly ParseWarning[], c: Palette): string[] {
   return warnings.map(
-    (w) => `warning${w.statement >= 0 ? ` (statement ${w.statement + 1})` : ''}: ${w.message}`,
+    (w) =>
+      `${c.yellow('warning')}${w.statement >= 0 ? ` (statement ${w.statement + 1})` : ''}: ${w.message}`,
   );
 }
 
-export function formatRegister(r: RegisterResult): string {
-  const lines = [formatIntent(r.intent)];
+export function formatRegister(r: RegisterResult, c: Palette = NO_COLOR): string {
+  const lines = [formatIntent(r.intent, c)];
   if (r.conflicts.length > 0) {
-    lines.push('', `${r.conflicts.length} conflict(s) recorded:`, '', formatConflicts(r.conflicts));
+    lines.push(
+      '',
+      `${r.conflicts.length} conflict(s) recorded:`,
+      '',
+      formatConflicts(r.conflicts, c),
+    );
   } else {
     lines.push('', 'no conflicts');
   }
-  const w = formatWarnings(r.warnings);
+  const w = formatWarnings(r.warnings, c);
   if (w.length > 0) lines.push('', ...w);
   return lines.join('\n');
 }
 
 export function formatCheck(
   r: Omit<CheckResult, 'conflicts'> & { conflicts: CheckConflictView[] },
+  c: Palette = NO_COLOR,
+  files: readonly string[] = [],
 ): string {
   const lines: string[] = [];
+  if (files.length > 0) lines.push(`files: ${files.join(', ')}`);
   if (r.statements) {
     lines.push(
       `${r.statements.length} statement(s): ${r.statements.map((s) => s.kind).join(', ')}`,
@@ -115,70 +176,117 @@ export function formatCheck(
   if (r.branch_slug !== undefined) lines.push(`branch slug: ${r.branch_slug}`);
   lines.push('');
   if (r.conflicts_detected === 0) {
-    lines.push('no conflicts');
+    lines.push(c.green('no conflicts'));
   } else {
     lines.push(`${r.conflicts_detected} conflict(s) would be recorded:`, '');
-    lines.push(r.conflicts.map(formatCheckConflict).join('\n\n'));
+    lines.push(r.conflicts.map((x) => formatCheckConflict(x, c)).join('\n\n'));
   }
-  const w = formatWarnings(r.warnings);
+  const w = formatWarnings(r.warnings, c);
   if (w.length > 0) lines.push('', ...w);
   return lines.join('\n');
 }
 
-export function formatIntentList(intents: readonly Intent[]): string {
+export function formatParse(r: ParseResult, c: Palette = NO_COLOR): string {
+  const lines: string[] = [];
+  r.statements.forEach((s, i) => {
+    lines.push(`${c.bold(`${i + 1}. ${s.kind}`)}  ${s.text}`);
+    for (const o of s.objects ?? []) lines.push(`   ${o.action} ${o.kind} ${o.qualified}`);
+  });
+  if (lines.length === 0) lines.push('no statements');
+  const w = formatWarnings(r.warnings, c);
+  if (w.length > 0) lines.push('', ...w);
+  return lines.join('\n');
+}
+
+export function formatIntentList(intents: readonly IntentSummary[], c: Palette = NO_COLOR): string {
   if (intents.length === 0) return 'no intents';
-  const rows = [
-    ['ID', 'STATUS', 'AGENT', 'FEATURE', 'BRANCH', 'CONFLICTS'],
-    ...intents.map((i) => [
-      i.id,
+  const header = ['ID', 'STATUS', 'AGENT', 'FEATURE', 'BRANCH', 'OPEN CONFLICTS'];
+  const rows = intents.map((i) => {
+    const open = i.open_conflicts ?? 0;
+    const errors = i.open_errors ?? 0;
+    return [
+      shortId(i.id),
       i.status,
       i.agent_id,
       i.feature_name,
       i.branch_name,
-      String(i.conflicts_with.length),
-    ]),
-  ];
-  const widths =
-    rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
-        .join('  '),
-    )
-    .join('\n');
+      open === 0 ? '0' : `${open}${errors > 0 ? ` (${errors} error${errors > 1 ? 's' : ''})` : ''}`,
+    ];
+  });
+  const widths = header.map((_, col) =>
+    Math.max(header[col]?.length ?? 0, ...rows.map((r) => (r[col] ?? '').length)),
+  );
+  const render = (cells: string[], paint: (cell: string, col: number) => string) =>
+    cells
+      .map((cell, col) => {
+        const padded = col === cells.length - 1 ? cell : cell.padEnd(widths[col] ?? 0);
+        return paint(padded, col);
+      })
+      .join('  ');
+  return [
+    render(header, (cell) => c.bold(cell)),
+    ...rows.map((r, n) =>
+      render(r, (cell, col) => {
+        const i = intents[n] as IntentSummary;
+        if (col === 1) return status(i.status, c).replace(i.status, cell);
+        if (col === 5 && (i.open_errors ?? 0) > 0) return c.red(cell);
+        return cell;
+      }),
+    ),
+  ].join('\n');
 }
 
-export function formatHistory(entries: readonly HistoryEntry[]): string {
+export function formatHistory(entries: readonly HistoryEntry[], c: Palette = NO_COLOR): string {
   if (entries.length === 0) return 'no history';
   return entries
     .map(
       (h) =>
-        `${h.changed_at}  ${h.old_status ?? '(new)'} -> ${h.new_status}  by ${h.changed_by}${h.reason ? `: ${h.reason}` : ''}`,
+        `${c.dim(h.changed_at)}  ${h.old_status ?? '(new)'} -> ${status(h.new_status, c)}  by ${h.changed_by}${h.reason ? `: ${h.reason}` : ''}`,
     )
     .join('\n');
 }
 
-export function formatTransition(intent: Intent): string {
-  return `intent ${intent.id} is now ${intent.status} (branch ${intent.branch_name})`;
+export function formatTransition(intent: Intent, c: Palette = NO_COLOR): string {
+  return `intent ${shortId(intent.id)} is now ${status(intent.status, c)} (branch ${intent.branch_name})`;
 }
 
-export function formatResolved(c: Conflict): string {
-  return `conflict #${c.id} resolved by ${c.reviewed_by ?? '?'}: ${c.resolution_notes ?? ''}`;
+export function formatResolved(x: Conflict, c: Palette = NO_COLOR): string {
+  return `conflict #${x.id} ${c.green('resolved')} by ${x.reviewed_by ?? '?'} (${severity(x.severity, c)}): ${x.resolution_notes ?? ''}`;
+}
+
+export function formatReopened(x: Conflict, c: Palette = NO_COLOR): string {
+  return `conflict #${x.id} is ${c.bold('open')} again (${severity(x.severity, c)} ${x.conflict_type} between ${shortId(x.intent_a)} and ${shortId(x.intent_b)})`;
+}
+
+export function formatVerify(v: VerifyResult, c: Palette = NO_COLOR): string {
+  const counted = `${v.intents} intents, ${v.history_rows} history rows, ${v.conflict_events} conflict events`;
+  if (v.ok) return `${c.green('audit trail intact')}: ${counted}\ndigest: ${v.digest}`;
+  return [
+    `${c.red('audit trail broken')}: ${v.problems} problem(s) in ${counted}`,
+    ...v.broken.map(
+      (p) =>
+        `  ${p.chain} ${p.chain === 'intent' ? shortId(p.id) : `#${p.id}`}${p.row_id === null ? '' : ` row ${p.row_id}`}: ${p.problem}`,
+    ),
+  ].join('\n');
 }
 
 export function formatVersion(client: string, server: VersionInfo | null): string {
   const lines = [field('client', client)];
   if (server) {
     lines.push(field('server', server.version));
+    if (server.schema)
+      lines.push(field('schemas', `${server.schema} (API in ${server.api_schema ?? '?'})`));
     lines.push(field('bundle', server.bundle_hash ?? '-'));
     lines.push(field('runtime', server.runtime ?? '-'));
+  } else {
+    lines.push(field('server', '- (no database given)'));
   }
   return lines.join('\n');
 }
 
-export function formatEvent(e: PggitEvent, at: Date = new Date()): string {
-  const ts = at.toISOString();
-  const change = e.old_status === null ? e.status : `${e.old_status} -> ${e.status}`;
-  return `${ts}  ${e.event}  ${change}  (${e.intent_id})`;
+export function formatEvent(e: PggitEvent, at: Date = new Date(), c: Palette = NO_COLOR): string {
+  const ts = c.dim(at.toISOString());
+  const change =
+    e.old_status === null ? status(e.status, c) : `${e.old_status} -> ${status(e.status, c)}`;
+  return `${ts}  ${e.event}  ${change}  (${shortId(e.intent_id)})`;
 }

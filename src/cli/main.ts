@@ -1,93 +1,146 @@
 /**
  * The pggit command line: a thin shell over the SQL API (src/client). Every
- * command is one client call; only `check --offline` runs the pure detector
- * locally, without a database.
+ * command is one SQL call (plus, once per run, the client's version check);
+ * only `check --offline` and `parse --offline` run the pure detector locally.
  *
- *   npx pggit <command> ...        (bin/pggit.mjs)
- *   npm run pggit -- <command> ... (tsx src/cli/main.ts)
+ *   npx pggit <command> ...        (bin/pggit.mjs → dist/cli/bin.js)
  *
- * Exit status: 0 success, 1 error (SQL errors print `error [SQLSTATE]: ...`),
- * 2 usage error.
+ * Exit status: 0 ok, 1 error, 2 usage (including a missing or malformed
+ * database URL), 3 `check`/`register` found conflicts at or above --fail-on.
+ *
+ * Output: text (colour on a TTY; NO_COLOR, FORCE_COLOR and --no-color as in
+ * color.ts) or, with --format json (or --json), exactly one JSON document on
+ * stdout: the result, or {"error": {"code", "message", "detail"?, "hint"?}}
+ * (`watch` prints one JSON object per line). In text mode errors go to stderr.
+ *
+ * Start-up cost matters (`pggit --help`, a CI `check`): this module loads
+ * only commander and small local modules; pg, tinyglobby, the detector, the
+ * MCP SDK and zod are imported by the commands that need them.
  */
-import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { connectionError, resolveDatabaseUrl } from '../client/config.js';
+import { ERROR_CODES, isSqlState, PggitError, PggitNotificationError } from '../client/errors.js';
+import type { PggitClient, PggitClientOptions } from '../client/index.js';
 import {
-  connectionStringFromEnv,
-  type Intent,
-  PggitClient,
-  PggitError,
-  type PggitEvent,
-  PggitNotificationError,
-  packageVersion,
+  type IntentSummary,
+  PAGE_LIMIT,
+  RISK_LEVELS,
+  SEVERITIES,
+  type Severity,
+  STATUSES,
   type Status,
   type TransitionTarget,
-} from '../client/index.js';
+} from '../client/types.js';
+import { packageVersion } from '../client/version.js';
 import type { IntentInput, ParsedStatement } from '../detector/types.js';
-import {
-  type CheckConflictView,
-  formatCheck,
-  formatConflicts,
-  formatEvent,
-  formatHistory,
-  formatIntent,
-  formatIntentList,
-  formatRegister,
-  formatResolved,
-  formatTransition,
-  formatVersion,
-} from './format.js';
+import type { InstallResult } from '../install/index.js';
+import { type Palette, palette, useColor } from './color.js';
+import * as fmt from './format.js';
+import { speak } from './hints.js';
+import { readScript, type ScriptOptions, UsageError } from './input.js';
 
-/** A mistake in how the command was called: exit status 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
-interface GlobalOptions {
-  databaseUrl?: string;
-  json?: boolean;
-}
-
-interface ScriptOptions {
-  agent?: string;
-  feature?: string;
-  sql?: string;
-  file?: string;
-  tables?: string[];
-}
+export const EXIT = { ok: 0, error: 1, usage: 2, conflicts: 3 } as const;
 
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readStdin: () => Promise<string>;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
 }
 
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+
+export const processIo = (): Io => ({
+  stdout: (text) => process.stdout.write(line(text)),
+  stderr: (text) => process.stderr.write(line(text)),
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
-};
+  stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  env: process.env,
+});
+
+interface GlobalOptions {
+  databaseUrl?: string;
+  apiSchema?: string;
+  connectTimeout?: number;
+  format: 'text' | 'json';
+  json?: boolean;
+  color: boolean;
+}
+
+type FailOn = 'error' | 'warning' | 'never';
+const FAIL_ON = ['error', 'warning', 'never'] as const;
+const RANK: Record<Severity, number> = { warning: 1, error: 2 };
+
+/** The conflicts at or above the --fail-on threshold. */
+export function failing<T extends { severity: Severity }>(conflicts: readonly T[], failOn: FailOn) {
+  if (failOn === 'never') return [];
+  return conflicts.filter((c) => RANK[c.severity] >= RANK[failOn]);
+}
+
+/** Is JSON output asked for? Decided from argv before commander parses, so its errors are JSON too. */
+export function wantsJson(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return false;
+    if (a === '--json' || a === '--format=json') return true;
+    if (a === '--format' && args[i + 1] === 'json') return true;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------------------
-// argument parsers
+// argument parsers (a bad value is a usage error: exit 2, nothing sent)
 
-const parseTables = (value: string): string[] =>
-  value
+const collectTables = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...value
     .split(',')
     .map((t) => t.trim())
-    .filter((t) => t !== '');
+    .filter((t) => t !== ''),
+];
 
 function parseNonNegativeInt(name: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value.trim())) {
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
       throw new UsageError(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
     }
     return Number(value);
   };
+}
+
+function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n === 0) {
+      throw new UsageError(`${name} must be a positive integer, not ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}
+
+function parsePageLimit(value: string): number {
+  const n = parsePositiveInt('--limit')(value);
+  if (n > PAGE_LIMIT) throw new UsageError(`--limit must be at most ${PAGE_LIMIT}, not ${n}`);
+  return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(
+      `--connect-timeout must be a number of seconds > 0, not ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 function parseJsonObject(value: string): Record<string, unknown> {
@@ -103,35 +156,16 @@ function parseJsonObject(value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** The DDL: exactly one of --sql, --file (`-` for stdin) or the argument `-`. */
-async function readScript(opts: ScriptOptions, source: string | undefined, io: Io) {
-  if (source !== undefined && source !== '-') {
-    throw new UsageError(`unexpected argument ${JSON.stringify(source)}: use --sql, --file or -`);
+function requireAgent(agentId: string | undefined): string {
+  if (agentId === undefined || agentId === '') {
+    throw new UsageError('missing --agent-id <id> (or set PGGIT_AGENT_ID)');
   }
-  const given = [opts.sql !== undefined, opts.file !== undefined, source === '-'].filter(Boolean);
-  if (given.length !== 1) {
-    throw new UsageError(
-      given.length === 0
-        ? 'give the DDL with --sql <text>, --file <path>, or - (stdin)'
-        : 'give the DDL only once: --sql, --file or -',
-    );
-  }
-  if (opts.sql !== undefined) return opts.sql;
-  if (opts.file === undefined || opts.file === '-') return io.readStdin();
-  try {
-    return readFileSync(opts.file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --file ${opts.file}: ${(err as Error).message}`);
-  }
+  return agentId;
 }
 
-function requireAgentAndFeature(opts: ScriptOptions): { agent: string; feature: string } {
-  const missing = [
-    opts.agent === undefined ? '--agent' : null,
-    opts.feature === undefined ? '--feature' : null,
-  ].filter((x) => x !== null);
-  if (missing.length > 0) throw new UsageError(`missing required option ${missing.join(' and ')}`);
-  return { agent: opts.agent as string, feature: opts.feature as string };
+function requireFeature(featureName: string | undefined): string {
+  if (featureName === undefined) throw new UsageError('missing --feature-name <name>');
+  return featureName;
 }
 
 // ---------------------------------------------------------------------------
@@ -141,7 +175,8 @@ const ACTIVE: readonly string[] = ['registered', 'in_progress', 'completed', 'co
 
 type AgainstIntent = IntentInput & { status?: Status };
 
-function loadAgainst(path: string): AgainstIntent[] {
+async function loadAgainst(path: string): Promise<AgainstIntent[]> {
+  const { readFileSync } = await import('node:fs');
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
@@ -165,14 +200,17 @@ function loadAgainst(path: string): AgainstIntent[] {
       (typeof o.schema_changes !== 'string' && !Array.isArray(o.schema_changes))
     ) {
       throw new UsageError(
-        `--against ${path}: entry ${i} needs agent_id, feature_name and schema_changes (as \`pggit list --json\` prints them)`,
+        `--against ${path}: entry ${i} needs agent_id, feature_name and schema_changes (as \`pggit list-intents --format json\` prints them)`,
       );
     }
     return o as AgainstIntent;
   });
 }
 
-async function offlineCheck(script: string, opts: ScriptOptions & { against?: string }) {
+async function offlineCheck(
+  script: string,
+  opts: { agentId?: string; featureName?: string; tablesAffected?: string[]; against?: string },
+) {
   const { parseScript, detectConflicts } = await import('../detector/index.js');
   const parsed = parseScript(script);
   const base = {
@@ -181,18 +219,19 @@ async function offlineCheck(script: string, opts: ScriptOptions & { against?: st
     warnings: parsed.warnings,
   };
   if (opts.against === undefined) {
-    return { conflicts_detected: 0, conflicts: [] as CheckConflictView[], ...base };
+    return { conflicts_detected: 0, conflicts: [] as fmt.CheckConflictView[], ...base };
   }
-  const { agent, feature } = requireAgentAndFeature(opts);
-  const others = loadAgainst(opts.against);
+  const agent = requireAgent(opts.agentId);
+  const feature = requireFeature(opts.featureName);
+  const others = await loadAgainst(opts.against);
   const intent: IntentInput = {
     agent_id: agent,
     feature_name: feature,
     schema_changes: script,
-    tables_affected: opts.tables ?? [],
+    tables_affected: opts.tablesAffected ?? [],
   };
   // The same candidates pggit_check considers: active intents of other agents.
-  const conflicts: CheckConflictView[] = [];
+  const conflicts: fmt.CheckConflictView[] = [];
   for (const other of others) {
     if (other.agent_id === agent) continue;
     if (other.status !== undefined && !ACTIVE.includes(other.status)) continue;
@@ -210,194 +249,429 @@ async function offlineCheck(script: string, opts: ScriptOptions & { against?: st
   return { conflicts_detected: conflicts.length, conflicts, ...base };
 }
 
+/**
+ * The client module, imported on first use. pg 8 looks for Cloudflare
+ * Workers at import time by building a fetch Response when `navigator` is
+ * missing (Node 20), which loads undici: a quarter of a CLI run. Node 21+ has
+ * `navigator`; on Node 20 the import gets one, removed right after.
+ */
+async function loadClientModule(): Promise<typeof import('../client/index.js')> {
+  const g = globalThis as { navigator?: unknown };
+  const lend = g.navigator === undefined;
+  if (lend) {
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { userAgent: `Node.js/${process.versions.node}` },
+      configurable: true,
+      writable: true,
+    });
+  }
+  try {
+    return await import('../client/index.js');
+  } finally {
+    if (lend) delete g.navigator;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // the program
 
-export function buildProgram(io: Io = defaultIo): Command {
+interface Run {
+  program: Command;
+  /** The exit status the actions decided (3 for conflicts); errors are thrown. */
+  exitCode: () => number;
+}
+
+export function buildProgram(io: Io = processIo(), argv: readonly string[] = process.argv): Run {
+  let exitCode: number = EXIT.ok;
+  const jsonErrors = wantsJson(argv.slice(2));
+  const json = (cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    return g.json === true || g.format === 'json';
+  };
+  const colors = (cmd: Command): Palette =>
+    palette(
+      !json(cmd) && cmd.optsWithGlobals<GlobalOptions>().color && useColor(io.stdoutIsTTY, io.env),
+    );
+
   const program = new Command('pggit');
   program
-    .description('Coordinate many agents changing one PostgreSQL schema.')
-    .option(
-      '--database-url <url>',
-      'PostgreSQL URL (default: PGGIT_DATABASE_URL, DATABASE_URL, or the local database)',
+    .description(
+      'Coordinate many agents changing one PostgreSQL schema: declare an intent before writing a migration, see its conflicts with everyone else’s.',
     )
-    .option('--json', 'machine-readable JSON output')
+    .version(packageVersion(), '-V, --version', 'print the version of this pggit')
+    .addOption(
+      new Option(
+        '-d, --database-url <url>',
+        'postgres:// URL of the database (default: PGGIT_DATABASE_URL, then DATABASE_URL)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--api-schema <schema>',
+        'schema of the pggit functions (default: search_path)',
+      ).env('PGGIT_API_SCHEMA'),
+    )
+    .addOption(
+      new Option('--connect-timeout <seconds>', 'give up connecting after this long')
+        .env('PGGIT_CONNECT_TIMEOUT')
+        .default(5)
+        .argParser(parseSeconds),
+    )
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+    )
+    .option('--json', 'the same as --format json')
+    .option('--no-color', 'no colour, even on a terminal')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
-    .showHelpAfterError('(run with --help for usage)');
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      // commander's own usage errors, as JSON when JSON is asked for
+      outputError: (s) => {
+        const message = s.trim().replace(/^error: /, '');
+        if (jsonErrors) {
+          io.stdout(JSON.stringify({ error: { code: 'usage', message } }));
+        } else io.stderr(`${s.trimEnd()}\n(run pggit --help for usage)`);
+      },
+    })
+    .addHelpText(
+      'after',
+      `
+Intents are named by their id or any unique prefix of it (4 characters or more).
+Exit status: 0 ok, 1 error, 2 usage, 3 check/register found conflicts at or above --fail-on.
+
+Start:  npm i pggit && npx pggit install --database-url postgres://…
+        export PGGIT_DATABASE_URL=postgres://… PGGIT_AGENT_ID=my-agent
+        pggit register -n "user email" -s "ALTER TABLE users ADD COLUMN email text"
+CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error`,
+    );
 
   const globals = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
 
-  const withClient = async <T>(cmd: Command, fn: (client: PggitClient) => Promise<T>) => {
-    const url = globals(cmd).databaseUrl ?? connectionStringFromEnv();
-    const client = new PggitClient(url);
+  const withClient = async <T>(
+    cmd: Command,
+    fn: (client: PggitClient) => Promise<T>,
+    options: PggitClientOptions = {},
+  ): Promise<T> => {
+    const g = globals(cmd);
+    const { url } = resolveDatabaseUrl(g.databaseUrl, io.env);
+    const { PggitClient } = await loadClientModule();
+    const client = new PggitClient(url, {
+      apiSchema: g.apiSchema,
+      connectTimeoutMs: Math.round((g.connectTimeout ?? 5) * 1000),
+      max: 1,
+      applicationName: 'pggit cli',
+      ...options,
+    });
     try {
       return await fn(client);
     } finally {
-      await client.close();
+      // Not awaited: the pool lets the process exit while the server closes
+      // the connection (a CLI run need not wait ~10 ms for that).
+      client.close().catch(() => {});
     }
   };
 
-  const emit = <T>(cmd: Command, data: T, human: (d: T) => string) => {
-    io.stdout(globals(cmd).json ? JSON.stringify(data, null, 2) : human(data));
+  const emit = <T>(cmd: Command, data: T, human: (d: T, c: Palette) => string) => {
+    io.stdout(json(cmd) ? JSON.stringify(data, null, 2) : human(data, colors(cmd)));
   };
+
+  /** Exit 3 (and, in text, say why on stderr) when conflicts reach --fail-on. */
+  const gate = (cmd: Command, conflicts: readonly { severity: Severity }[], failOn: FailOn) => {
+    const over = failing(conflicts, failOn);
+    if (over.length === 0) return;
+    exitCode = EXIT.conflicts;
+    if (!json(cmd)) {
+      io.stderr(
+        `pggit: ${over.length} conflict(s) at or above ${failOn} (--fail-on ${failOn}): exit 3`,
+      );
+    }
+  };
+
+  const agentOption = (description: string) =>
+    new Option('-a, --agent-id <id>', description).env('PGGIT_AGENT_ID');
+  const failOnOption = () =>
+    new Option('--fail-on <severity>', 'exit 3 when a conflict is at least this severe')
+      .choices(FAIL_ON)
+      .default('error');
 
   const scriptOptions = (cmd: Command) =>
     cmd
-      .argument('[source]', "'-' to read the DDL from stdin")
-      .option('--agent <id>', 'agent id')
-      .option('--feature <name>', 'feature name')
-      .option('--sql <text>', 'the planned DDL')
-      .option('--file <path>', "file with the planned DDL ('-' for stdin)")
-      .option('--tables <a,b>', 'tables the change touches, comma-separated', parseTables);
-
-  scriptOptions(program.command('register'))
-    .description('declare an intent: records conflicts and allocates a branch')
-    .addOption(new Option('--risk <level>', 'risk level (low, medium, high)'))
-    .option('--duration-ms <ms>', 'estimated duration in ms', parseNonNegativeInt('--duration-ms'))
-    .option('--metadata <json>', 'a JSON object stored with the intent', parseJsonObject)
-    .action(async (source: string | undefined, opts, cmd: Command) => {
-      const { agent, feature } = requireAgentAndFeature(opts);
-      const schemaChanges = await readScript(opts, source, io);
-      const result = await withClient(cmd, (c) =>
-        c.register({
-          agentId: agent,
-          featureName: feature,
-          schemaChanges,
-          tablesAffected: opts.tables,
-          estimatedDurationMs: opts.durationMs,
-          riskLevel: opts.risk,
-          metadata: opts.metadata,
-        }),
+      .addOption(agentOption('who plans the change'))
+      .option('-n, --feature-name <name>', 'the feature, e.g. "user email verification"')
+      .option('-s, --schema-changes <ddl>', "the planned DDL: SQL text, @file, or '-' for stdin")
+      .option(
+        '-f, --file <paths...>',
+        'migration files or globs (quote globs); several files are one change',
+      )
+      .option(
+        '-t, --tables-affected <tables>',
+        'tables the change touches beyond those its DDL names (comma-separated, repeatable)',
+        collectTables,
       );
-      emit(cmd, result, formatRegister);
-    });
 
-  scriptOptions(program.command('check'))
-    .description('dry run of register: the conflicts it would record, nothing written')
-    .option('--offline', 'no database: parse, and detect against --against intents')
-    .option(
-      '--against <file>',
-      'with --offline: JSON array of intents (as `pggit list --json` prints)',
-    )
-    .action(async (source: string | undefined, opts, cmd: Command) => {
-      if (opts.against !== undefined && !opts.offline) {
-        throw new UsageError(
-          '--against needs --offline (online, check compares with the database)',
-        );
-      }
-      if (opts.offline) {
-        const script = await readScript(opts, source, io);
-        emit(cmd, await offlineCheck(script, opts), formatCheck);
-        return;
-      }
-      const { agent, feature } = requireAgentAndFeature(opts);
-      const schemaChanges = await readScript(opts, source, io);
-      const result = await withClient(cmd, (c) =>
-        c.check({
-          agentId: agent,
-          featureName: feature,
-          schemaChanges,
-          tablesAffected: opts.tables,
-        }),
-      );
-      emit(cmd, result, formatCheck);
-    });
-
-  program
-    .command('list')
-    .description('intents, newest first')
-    .option('--status <status>', 'only intents with this status')
-    .option('--agent <id>', 'only intents of this agent')
-    .action(async (opts: { status?: Status; agent?: string }, cmd: Command) => {
-      const intents = await withClient(cmd, (c) =>
-        c.listIntents({ status: opts.status, agentId: opts.agent }),
-      );
-      emit(cmd, intents, formatIntentList);
-    });
-
-  program
-    .command('show <intent-id>')
-    .description('one intent (and, in text output, its conflicts)')
-    .action(async (id: string, _opts, cmd: Command) => {
-      const json = globals(cmd).json;
-      const found = await withClient(cmd, async (c) => {
-        const intent = await c.getIntent(id);
-        if (intent === null || json) return { intent, conflicts: [] };
-        return { intent, conflicts: await c.getConflicts(id) };
-      });
-      if (found.intent === null) throw new NotFound(`intent ${id} does not exist`);
-      const intent: Intent = found.intent;
-      emit(cmd, intent, (i) =>
-        found.conflicts.length > 0
-          ? `${formatIntent(i)}\n\nconflicts:\n\n${formatConflicts(found.conflicts)}`
-          : formatIntent(i),
-      );
-    });
-
-  const verbs: Record<string, TransitionTarget> = {
-    start: 'in_progress',
-    complete: 'completed',
-    merge: 'merged',
-    abandon: 'abandoned',
-  };
-  for (const [verb, to] of Object.entries(verbs)) {
-    program
-      .command(`${verb} <intent-id>`)
-      .description(`move an intent to ${to}`)
-      .option('--reason <text>', 'why, for the history')
-      .option('--by <name>', 'who, for the history (default: the database user)')
-      .action(async (id: string, opts: { reason?: string; by?: string }, cmd: Command) => {
-        const intent = await withClient(cmd, (c) =>
-          c.transition(id, to, { reason: opts.reason, changedBy: opts.by }),
-        );
-        emit(cmd, intent, formatTransition);
-      });
+  interface ScriptCommandOptions extends ScriptOptions {
+    agentId?: string;
+    featureName?: string;
+    tablesAffected?: string[];
+    failOn: FailOn;
   }
 
+  scriptOptions(program.command('register'))
+    .description(
+      'declare an intent before writing its migration: records conflicts, allocates a branch',
+    )
+    .addOption(
+      new Option('-r, --risk-level <level>', 'risk level (default low)').choices(RISK_LEVELS),
+    )
+    .option(
+      '--estimated-duration-ms <ms>',
+      'how long the change should take',
+      parseNonNegativeInt('--estimated-duration-ms'),
+    )
+    .option('-m, --metadata <json>', 'a JSON object stored with the intent', parseJsonObject)
+    .addOption(failOnOption())
+    .action(
+      async (
+        opts: ScriptCommandOptions & {
+          riskLevel?: (typeof RISK_LEVELS)[number];
+          estimatedDurationMs?: number;
+          metadata?: Record<string, unknown>;
+        },
+        cmd: Command,
+      ) => {
+        const agentId = requireAgent(opts.agentId);
+        const featureName = requireFeature(opts.featureName);
+        const script = await readScript(opts, io.readStdin);
+        const result = await withClient(cmd, (c) =>
+          c.register({
+            agentId,
+            featureName,
+            schemaChanges: script.text,
+            tablesAffected: opts.tablesAffected,
+            estimatedDurationMs: opts.estimatedDurationMs,
+            riskLevel: opts.riskLevel,
+            metadata: opts.metadata,
+          }),
+        );
+        emit(cmd, result, fmt.formatRegister);
+        gate(cmd, result.conflicts, opts.failOn);
+      },
+    );
+
+  scriptOptions(program.command('check'))
+    .description(
+      'dry run of register, e.g. as a CI gate: the conflicts it would record; writes nothing',
+    )
+    .addOption(failOnOption())
+    .option('--offline', 'no database: parse the DDL, and detect conflicts with --against intents')
+    .option(
+      '--against <file>',
+      'with --offline: a JSON array of intents (as `pggit list-intents --format json` prints)',
+    )
+    .action(
+      async (
+        opts: ScriptCommandOptions & { offline?: boolean; against?: string },
+        cmd: Command,
+      ) => {
+        if (opts.against !== undefined && !opts.offline) {
+          throw new UsageError(
+            '--against needs --offline (online, check compares with the database)',
+          );
+        }
+        if (opts.offline) {
+          const script = await readScript(opts, io.readStdin);
+          const result = await offlineCheck(script.text, opts);
+          emit(cmd, result, (r, c) => fmt.formatCheck(r, c, script.files));
+          gate(cmd, result.conflicts, opts.failOn);
+          return;
+        }
+        const agentId = requireAgent(opts.agentId);
+        const featureName = requireFeature(opts.featureName);
+        const script = await readScript(opts, io.readStdin);
+        const result = await withClient(cmd, (c) =>
+          c.check({
+            agentId,
+            featureName,
+            schemaChanges: script.text,
+            tablesAffected: opts.tablesAffected,
+          }),
+        );
+        emit(cmd, result, (r, c) => fmt.formatCheck(r, c, script.files));
+        gate(cmd, result.conflicts, opts.failOn);
+      },
+    );
+
   program
-    .command('conflicts <intent-id>')
-    .description('every conflict the intent is part of')
+    .command('list-intents')
+    .alias('list')
+    .description('intents, newest first, with their open conflicts')
+    .addOption(new Option('--status <status>', 'only intents with this status').choices(STATUSES))
+    .option('-a, --agent-id <id>', 'only intents of this agent')
+    .option(
+      '-l, --limit <n>',
+      `at most this many, up to ${PAGE_LIMIT} (default 100)`,
+      parsePageLimit,
+    )
+    .option('--after <intent-id>', 'the page after this intent (the last one of the previous page)')
+    .option('--all', 'every intent, page after page')
+    .action(
+      async (
+        opts: { status?: Status; agentId?: string; limit?: number; after?: string; all?: boolean },
+        cmd: Command,
+      ) => {
+        if (opts.all && (opts.limit !== undefined || opts.after !== undefined)) {
+          throw new UsageError('--all reads every page: give it without --limit and --after');
+        }
+        const filter = { status: opts.status, agentId: opts.agentId };
+        const limit = opts.limit ?? 100;
+        const page = await withClient(cmd, async (c) => {
+          if (opts.all) return { intents: await c.listAllIntents(filter), more: false };
+          // One more than asked, to know in the same call whether a next page
+          // exists (a full page of PAGE_LIMIT may have one).
+          const ask = Math.min(limit + 1, PAGE_LIMIT);
+          const rows = await c.listIntents({ ...filter, limit: ask, after: opts.after });
+          return {
+            intents: rows.slice(0, limit),
+            more: rows.length > limit || rows.length === PAGE_LIMIT,
+          };
+        });
+        emit(cmd, page.intents, (intents: IntentSummary[], c) => {
+          const table = fmt.formatIntentList(intents, c);
+          const last = intents[intents.length - 1];
+          return page.more && last
+            ? `${table}\n\n${c.dim(`more: pggit list-intents --after ${last.id}${opts.limit ? ` --limit ${opts.limit}` : ''}`)}`
+            : table;
+        });
+      },
+    );
+
+  program
+    .command('status <intent-id>')
+    .alias('show')
+    .description('one intent: status, branch, statements, what it conflicts with')
     .action(async (id: string, _opts, cmd: Command) => {
-      emit(cmd, await withClient(cmd, (c) => c.getConflicts(id)), formatConflicts);
+      const intent = await withClient(cmd, (c) => c.getIntent(id));
+      if (intent === null) {
+        throw new PggitError(ERROR_CODES.notFound, `intent ${id} does not exist`);
+      }
+      emit(cmd, intent, (i, c) =>
+        i.conflicts_with.length > 0
+          ? `${fmt.formatIntent(i, c)}\n\nconflicts: pggit conflicts ${fmt.shortId(i.id)}`
+          : fmt.formatIntent(i, c),
+      );
+    });
+
+  program
+    .command('conflicts [intent-id]')
+    .description(
+      'the conflicts of one intent (open and resolved), or without an id every open conflict',
+    )
+    .action(async (id: string | undefined, _opts, cmd: Command) => {
+      if (id === undefined) {
+        emit(cmd, await withClient(cmd, (c) => c.openConflicts()), fmt.formatOpenConflicts);
+      } else {
+        emit(cmd, await withClient(cmd, (c) => c.getConflicts(id)), fmt.formatConflicts);
+      }
     });
 
   program
     .command('resolve <conflict-id>')
-    .description('mark a conflict reviewed')
+    .description('mark a conflict reviewed, with how it was resolved')
     .requiredOption('--notes <text>', 'how it was resolved')
-    .option('--by <name>', 'reviewer (default: the database user)')
-    .action(async (idArg: string, opts: { notes: string; by?: string }, cmd: Command) => {
-      const id = parseNonNegativeInt('conflict-id')(idArg);
-      const conflict = await withClient(cmd, (c) => c.resolveConflict(id, opts.notes, opts.by));
-      emit(cmd, conflict, formatResolved);
+    .addOption(
+      new Option('--severity <severity>', 're-rate the conflict while resolving it').choices(
+        SEVERITIES,
+      ),
+    )
+    .addOption(agentOption('the reviewer (without one: the database user)'))
+    .action(
+      async (
+        idArg: string,
+        opts: { notes: string; severity?: Severity; agentId?: string },
+        cmd: Command,
+      ) => {
+        const id = parsePositiveInt('conflict-id')(idArg);
+        const conflict = await withClient(cmd, (c) =>
+          c.resolveConflict(id, opts.notes, { reviewedBy: opts.agentId, severity: opts.severity }),
+        );
+        emit(cmd, conflict, fmt.formatResolved);
+      },
+    );
+
+  program
+    .command('reopen <conflict-id>')
+    .description('open a resolved conflict again')
+    .requiredOption('--reason <text>', 'why it is not resolved after all')
+    .addOption(agentOption('who reopens it (without one: the database user)'))
+    .action(async (idArg: string, opts: { reason: string; agentId?: string }, cmd: Command) => {
+      const id = parsePositiveInt('conflict-id')(idArg);
+      emit(
+        cmd,
+        await withClient(cmd, (c) => c.reopenConflict(id, opts.reason, opts.agentId)),
+        fmt.formatReopened,
+      );
     });
+
+  const verbs: [string, TransitionTarget, string][] = [
+    ['start', 'in_progress', 'start work on an intent (refused while an error conflict is open)'],
+    ['complete', 'completed', 'its migration is written and applied in its branch'],
+    ['merge', 'merged', 'its changes reached the main schema'],
+    ['abandon', 'abandoned', 'give it up: its open conflicts are resolved, others are released'],
+  ];
+  for (const [verb, to, description] of verbs) {
+    program
+      .command(`${verb} <intent-id>`)
+      .description(description)
+      .option('--reason <text>', 'why, for the history')
+      .addOption(agentOption('who, for the history (without one: the database user)'))
+      .action(async (id: string, opts: { reason?: string; agentId?: string }, cmd: Command) => {
+        const intent = await withClient(cmd, (c) =>
+          c.transition(id, to, { reason: opts.reason, changedBy: opts.agentId }),
+        );
+        emit(cmd, intent, fmt.formatTransition);
+      });
+  }
 
   program
     .command('history <intent-id>')
     .description('the audit trail of an intent, oldest first')
     .action(async (id: string, _opts, cmd: Command) => {
-      emit(cmd, await withClient(cmd, (c) => c.history(id)), formatHistory);
+      emit(cmd, await withClient(cmd, (c) => c.history(id)), fmt.formatHistory);
     });
 
   program
-    .command('version')
-    .description('client and server versions')
-    .action(async (_opts, cmd: Command) => {
-      const server = await withClient(cmd, (c) => c.version());
-      const client = packageVersion();
-      emit(cmd, { client, server }, (v) => formatVersion(v.client, v.server));
-    });
+    .command('parse')
+    .description('the statements of a DDL script and the objects each touches')
+    .option('-s, --schema-changes <ddl>', "SQL text, @file, or '-' for stdin")
+    .option('-f, --file <paths...>', 'files or globs')
+    .option('--default-schema <schema>', 'the schema of unqualified names (default public)')
+    .option('--offline', 'parse here, without a database')
+    .action(
+      async (opts: ScriptOptions & { defaultSchema?: string; offline?: boolean }, cmd: Command) => {
+        const script = await readScript(opts, io.readStdin);
+        if (opts.offline) {
+          const { parseScript } = await import('../detector/index.js');
+          const parsed = parseScript(script.text, { defaultSchema: opts.defaultSchema });
+          emit(cmd, parsed, fmt.formatParse);
+          return;
+        }
+        const parsed = await withClient(cmd, (c) => c.parse(script.text, opts.defaultSchema));
+        emit(cmd, parsed, fmt.formatParse);
+      },
+    );
 
   program
     .command('watch')
-    .description('print pggit notifications until Ctrl-C')
+    .description('print pggit notifications as they happen, until Ctrl-C')
     .action(async (_opts, cmd: Command) => {
-      const json = globals(cmd).json;
-      await withClient(cmd, async (c) => {
+      const asJson = json(cmd);
+      const c = colors(cmd);
+      await withClient(cmd, async (client) => {
         let lost: (err: Error) => void = () => {};
-        const stop = await c.listen(
-          (e: PggitEvent) => io.stdout(json ? JSON.stringify(e) : formatEvent(e)),
+        const stop = await client.listen(
+          (e) => io.stdout(asJson ? JSON.stringify(e) : fmt.formatEvent(e, new Date(), c)),
           (err) => {
             if (err instanceof PggitNotificationError) io.stderr(`warning: ${err.message}`);
             else lost(err);
@@ -417,57 +691,161 @@ export function buildProgram(io: Io = defaultIo): Command {
       });
     });
 
-  return program;
+  program
+    .command('install')
+    .description('install or upgrade pggit in a database (--database-url is required here)')
+    .option('--schema <schema>', "pggit's own schema: tables, internal functions (default pggit)")
+    .option('--dry-run', 'print the SQL it would run, change nothing')
+    .action(async (opts: { schema?: string; dryRun?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      // Only an explicit URL: installing into whatever DATABASE_URL points at is too easy a mistake.
+      if (g.databaseUrl === undefined) {
+        throw new UsageError('pggit install needs --database-url <postgres://…>');
+      }
+      const { url } = resolveDatabaseUrl(g.databaseUrl, io.env);
+      const { install, InstallError } = await import('../install/index.js');
+      const asJson = json(cmd);
+      let result: InstallResult;
+      try {
+        result = await install({
+          databaseUrl: url,
+          schema: opts.schema,
+          apiSchema: g.apiSchema,
+          dryRun: opts.dryRun,
+          log: asJson || opts.dryRun ? undefined : (l) => io.stderr(l),
+        });
+      } catch (err) {
+        // nothing was changed: a bad schema name, a downgrade, another --api-schema
+        if (err instanceof InstallError) throw new PggitError('install_refused', err.message);
+        throw connectionError(err, url);
+      }
+      if (asJson) io.stdout(JSON.stringify(result, null, 2));
+      else if (opts.dryRun) io.stdout(result.sql ?? '');
+      else {
+        const from =
+          result.previousVersion === null
+            ? 'installed'
+            : result.previousVersion === result.version
+              ? 'reinstalled'
+              : `upgraded from ${result.previousVersion}`;
+        io.stdout(
+          `pggit ${result.version} ${from}: tables in schema ${result.schema}, API in schema ${result.apiSchema}${result.applied.length > 0 ? ` (applied ${result.applied.join(', ')})` : ''}`,
+        );
+      }
+    });
+
+  program
+    .command('verify')
+    .description("recompute the audit trail's hash chains: exit 1 if a link is broken")
+    .action(async (_opts, cmd: Command) => {
+      const result = await withClient(cmd, (c) => c.verify());
+      emit(cmd, result, fmt.formatVerify);
+      if (!result.ok) exitCode = EXIT.error;
+    });
+
+  program
+    .command('mcp')
+    .description(
+      'run the MCP server on stdio (tools for AI agents; writes are recorded as PGGIT_AGENT_ID)',
+    )
+    .addOption(agentOption('the agent the tools act for'))
+    .action(async (opts: { agentId?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const { url } = resolveDatabaseUrl(g.databaseUrl, io.env);
+      const { runStdioServer } = await import('../mcp/server.js');
+      await runStdioServer({
+        databaseUrl: url,
+        agentId: opts.agentId,
+        apiSchema: g.apiSchema,
+        connectTimeoutMs: Math.round((g.connectTimeout ?? 5) * 1000),
+      });
+    });
+
+  program
+    .command('version')
+    .description('the version of this pggit and, with a database, of the one installed there')
+    .action(async (_opts, cmd: Command) => {
+      const client = packageVersion();
+      const g = globals(cmd);
+      const hasUrl =
+        g.databaseUrl !== undefined || !!io.env.PGGIT_DATABASE_URL || !!io.env.DATABASE_URL;
+      const server = hasUrl
+        ? await withClient(cmd, (c) => c.version(), { checkVersion: false })
+        : null;
+      emit(cmd, { client, server }, (v) => fmt.formatVersion(v.client, v.server));
+    });
+
+  return { program, exitCode: () => exitCode };
 }
 
-/** Not an SQL error: a lookup that found nothing (exit 1). */
-class NotFound extends Error {}
-
 /** Runs the CLI; resolves to the exit status. `argv` as process.argv (node, script, ...args). */
-export async function main(argv: string[] = process.argv, io: Io = defaultIo): Promise<number> {
-  const program = buildProgram(io);
+export async function main(argv: string[] = process.argv, io: Io = processIo()): Promise<number> {
+  const { program, exitCode } = buildProgram(io, argv);
+  const args = argv.slice(2);
+  const asJson = wantsJson(args);
   if (argv.length <= 2) {
     io.stderr(program.helpInformation());
-    return 2;
+    return EXIT.usage;
   }
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCode();
   } catch (err) {
-    return reportError(err, io);
+    return reportError(err, io, { json: asJson, color: !args.includes('--no-color') });
   }
 }
 
-function reportError(err: unknown, io: Io): number {
+const USAGE_CODES = new Set<string>([ERROR_CODES.noDatabase, ERROR_CODES.badUrl]);
+
+/** Prints the error (text on stderr, or JSON on stdout) and returns the exit status. */
+export function reportError(
+  err: unknown,
+  io: Io,
+  output: { json: boolean; color: boolean } = { json: false, color: true },
+): number {
   if (err instanceof CommanderError) {
-    // commander has printed the message already
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.help' ||
-      err.code === 'commander.version'
-    ) {
-      return 0;
-    }
-    return 2;
+    // commander has printed its message already (outputError above)
+    const done = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
+    return done.includes(err.code) ? EXIT.ok : EXIT.usage;
   }
+  let code: string;
+  let message: string;
+  let detail: string | undefined;
+  let hint: string | undefined;
+  let status: number;
   if (err instanceof UsageError) {
-    io.stderr(`error: ${err.message}\n(run with --help for usage)`);
-    return 2;
+    [code, message, status] = ['usage', err.message, EXIT.usage];
+  } else if (err instanceof PggitError) {
+    [code, message, detail, hint] = [err.code, err.message, err.detail, err.hint];
+    status = USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.error;
+  } else {
+    [code, message, status] = [
+      'error',
+      err instanceof Error ? err.message : String(err),
+      EXIT.error,
+    ];
   }
-  if (err instanceof PggitError) {
-    const lines = [`error [${err.code}]: ${err.message}`];
-    if (err.detail) lines.push(`detail: ${err.detail}`);
-    if (err.hint) lines.push(`hint: ${err.hint}`);
-    io.stderr(lines.join('\n'));
-    return 1;
+  // pggit's hints name SQL functions; say what to type instead.
+  if (detail !== undefined) detail = speak(detail, 'cli');
+  if (hint !== undefined) hint = speak(hint, 'cli');
+  if (output.json) {
+    io.stdout(
+      JSON.stringify({
+        error: {
+          code,
+          message,
+          ...(detail === undefined ? {} : { detail }),
+          ...(hint === undefined ? {} : { hint }),
+        },
+      }),
+    );
+    return status;
   }
-  io.stderr(`error: ${err instanceof Error ? err.message : String(err)}`);
-  return 1;
-}
-
-/** When run directly (tsx src/cli/main.ts); bin/pggit.mjs calls main() itself. */
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then((code) => {
-    process.exitCode = code;
-  });
+  const c = palette(output.color && useColor(io.stderrIsTTY, io.env));
+  const lines = [`${c.red(isSqlState(code) ? `error [${code}]` : 'error')}: ${message}`];
+  if (detail) lines.push(`detail: ${detail}`);
+  if (hint) lines.push(`hint: ${hint}`);
+  if (status === EXIT.usage) lines.push('(run pggit --help for usage)');
+  io.stderr(lines.join('\n'));
+  return status;
 }

@@ -3,304 +3,128 @@
  * is exactly one call of one SQL function, with named arguments and explicit
  * casts; all decisions are taken inside PostgreSQL (src/registry, in PLV8).
  *
- *   const client = new PggitClient(connectionStringFromEnv());
+ *   import { PggitClient } from 'pggit';
+ *   const client = new PggitClient(process.env.PGGIT_DATABASE_URL);
  *   const { intent, conflicts } = await client.register({ agentId, featureName, schemaChanges });
  *   await client.close();
  *
- * SQL errors surface as PggitError, with the SQLSTATE in `code`:
- * 22023 bad argument, P0002 unknown intent or conflict, 55000 forbidden
- * lifecycle transition, 42501 identity or privilege.
+ * Before its first call, a client compares the pggit installed in the
+ * database (`pggit_version()`) with its own version, once: a database without
+ * pggit, or with another version, is one clear PggitError (`not_installed`,
+ * `version_mismatch`) instead of a `function ... does not exist`.
+ *
+ * Errors surface as PggitError, with the SQLSTATE in `code` (22023 bad
+ * argument, P0002 unknown intent or conflict, 55000 forbidden lifecycle
+ * transition, 42501 identity or privilege) or a word from ERROR_CODES.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import {
+  connectionError,
+  describeDatabase,
+  resolveDatabaseUrl,
+  validateDatabaseUrl,
+} from './config.js';
+import {
+  ERROR_CODES,
+  isMissingPggit,
+  isSqlState,
+  PggitError,
+  PggitNotificationError,
+  toPggitError,
+} from './errors.js';
 import type {
+  CheckInput,
+  CheckResult,
+  Conflict,
   ConflictReport,
-  ConflictType,
-  DbObject,
+  HistoryEntry,
+  Intent,
   IntentInput,
+  IntentSummary,
+  ListFilter,
+  OpenConflict,
   ParseResult,
-  ParseWarning,
-  Severity,
-} from '../detector/types.js';
-import { RISK_LEVELS, type RiskLevel, STATUSES, type Status } from '../registry/lifecycle.js';
+  PggitEvent,
+  RegisterInput,
+  RegisterResult,
+  ResolveOptions,
+  TransitionOptions,
+  TransitionTarget,
+  VerifyResult,
+  VersionInfo,
+} from './types.js';
+import { TRANSITION_TARGETS } from './types.js';
+import { compareVersions, packageVersion } from './version.js';
 
-export type {
-  ConflictReport,
-  ConflictType,
-  DbObject,
-  IntentInput,
-  ParseResult,
-  ParseWarning,
-  Severity,
-};
+export {
+  connectionError,
+  connectionStringFromEnv,
+  type DatabaseUrl,
+  describeDatabase,
+  redactUrl,
+  resolveDatabaseUrl,
+  validateDatabaseUrl,
+} from './config.js';
+export {
+  ERROR_CODES,
+  isMissingPggit,
+  PggitError,
+  PggitNotificationError,
+  toPggitError,
+} from './errors.js';
+export * from './types.js';
+export { compareVersions, packageVersion } from './version.js';
 
-// ---------------------------------------------------------------------------
-// result types: the JSON the SQL functions return
-
-export type { RiskLevel, Status };
-export { RISK_LEVELS, STATUSES };
-
-/** Statuses an intent can be moved to through the API. */
-export const TRANSITION_TARGETS = ['in_progress', 'completed', 'merged', 'abandoned'] as const;
-export type TransitionTarget = (typeof TRANSITION_TARGETS)[number];
-
-/** One row of tb_pggit_intent, as `to_jsonb` renders it. */
-export interface Intent {
-  id: string;
-  agent_id: string;
-  feature_name: string;
-  /** Normalised feature name (the timing rule's key). */
-  feature_key?: string;
-  branch_name: string;
-  /** The script split into statements. */
-  schema_changes: string[];
-  tables_affected: string[];
-  estimated_duration_ms: number | null;
-  risk_level: RiskLevel;
-  status: Status;
-  /** Ids of the intents this one conflicts with (both sides are kept up to date). */
-  conflicts_with: string[];
-  metadata: Record<string, unknown>;
-  object_keys: string[];
-  /** ISO timestamps. */
-  created_at: string;
-  updated_at: string;
+export interface PggitClientOptions {
+  /**
+   * The schema that holds pggit's API functions and views (`pggit install
+   * --api-schema`). Default: none, i.e. PostgreSQL's search_path finds them.
+   */
+  apiSchema?: string;
+  /** For a client built from a connection string: give up connecting after this long. Default 5000. */
+  connectTimeoutMs?: number;
+  /** For a client built from a connection string: the pool size. Default 4. */
+  max?: number;
+  /** For a client built from a connection string. Default 'pggit'. */
+  applicationName?: string;
+  /**
+   * Compare the installed pggit's version with this package's before the
+   * first call (one `pggit_version()` per client). Default true.
+   */
+  checkVersion?: boolean;
 }
 
-/** One row of tb_pggit_conflict. */
-export interface Conflict {
-  id: number;
-  intent_a: string;
-  intent_b: string;
-  conflict_type: ConflictType;
-  affected_objects: string[];
-  severity: Severity;
-  resolution_suggestions: string[];
-  reviewed: boolean;
-  reviewed_at: string | null;
-  reviewed_by: string | null;
-  resolution_notes: string | null;
-  created_at: string;
-}
-
-/** One row of tb_pggit_intent_history. */
-export interface HistoryEntry {
-  id: number;
-  intent_id: string;
-  old_status: Status | null;
-  new_status: Status;
-  reason: string | null;
-  changed_by: string;
-  changed_at: string;
-}
-
-export interface RegisterResult {
-  intent: Intent;
-  /** The conflicts recorded for the new intent (it is always `intent_a`). */
-  conflicts: Conflict[];
-  warnings: ParseWarning[];
-}
-
-/** A conflict pggit_check would record; nothing is written. */
-export interface CheckConflict {
-  intent_a: string | null;
-  intent_b: string;
-  conflict_type: ConflictType;
-  severity: Severity;
-  affected_objects: string[];
-  resolution_suggestions: string[];
-  with_agent: string;
-  with_feature: string;
-  with_status: Status;
-}
-
-export interface CheckResult {
-  conflicts_detected: number;
-  conflicts: CheckConflict[];
-  objects: DbObject[];
-  statements?: { kind: string; text: string }[];
-  warnings: ParseWarning[];
-  branch_slug?: string;
-}
-
-export interface VersionInfo {
-  version: string;
-  bundle_hash: string | null;
-  runtime: string | null;
-}
-
-/**
- * Payloads of `NOTIFY pggit`. Any role may LISTEN on a channel, so they carry
- * ids and statuses only; ask pggit (getIntent, getConflicts) for the rest.
- */
-export interface PggitEvent {
-  event: 'registered' | 'status_changed';
-  intent_id: string;
-  old_status: Status | null;
-  status: Status;
-}
-
-// ---------------------------------------------------------------------------
-// inputs
-
-export interface RegisterInput {
-  agentId: string;
-  featureName: string;
-  schemaChanges: string;
-  tablesAffected?: string[];
-  estimatedDurationMs?: number;
-  /** Defaults to 'low' in SQL. */
-  riskLevel?: RiskLevel;
-  /** Defaults to '{}' in SQL. */
-  metadata?: Record<string, unknown>;
-}
-
-export interface CheckInput {
-  agentId: string;
-  featureName: string;
-  schemaChanges: string;
-  tablesAffected?: string[];
-}
-
-export interface ListFilter {
-  status?: Status;
-  agentId?: string;
-}
-
-export interface TransitionOptions {
-  reason?: string;
-  changedBy?: string;
-}
-
-// ---------------------------------------------------------------------------
-// errors
-
-/** An error raised by PostgreSQL (or pggit inside it), with its SQLSTATE. */
-export class PggitError extends Error {
-  /** The SQLSTATE, e.g. '22023'. */
-  readonly code: string;
-  readonly detail?: string;
-  readonly hint?: string;
-
-  constructor(
-    code: string,
-    message: string,
-    extra: { detail?: string; hint?: string; cause?: unknown } = {},
-  ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.name = 'PggitError';
-    this.code = code;
-    if (extra.detail) this.detail = extra.detail;
-    if (extra.hint) this.hint = extra.hint;
-  }
-}
-
-/** A `pggit` notification whose payload is not JSON (the subscription goes on). */
-export class PggitNotificationError extends Error {
-  constructor(
-    readonly payload: string | undefined,
-    cause: unknown,
-  ) {
-    super(`pggit notification is not JSON: ${payload}`, { cause });
-    this.name = 'PggitNotificationError';
-  }
-}
-
-const isSqlState = (code: unknown): code is string =>
-  typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-
-/** A pg DatabaseError becomes a PggitError; anything else passes unchanged. */
-export function toPggitError(err: unknown): unknown {
-  if (err instanceof PggitError) return err;
-  if (err instanceof Error && isSqlState((err as { code?: unknown }).code)) {
-    const e = err as Error & { code: string; detail?: string; hint?: string };
-    return new PggitError(e.code, e.message, { detail: e.detail, hint: e.hint, cause: err });
-  }
-  return err;
-}
-
-// ---------------------------------------------------------------------------
-// connection
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The package version, from package.json. */
-export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/**
- * The project-local database's URL (`bash scripts/local-db.sh url`, which
- * installs, starts and migrates it when needed); PGGIT_DB_NAME in `env` names
- * another database on the same cluster.
- */
-export function localDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
-  try {
-    const out = execFileSync('bash', [`${repoRoot}scripts/local-db.sh`, 'url'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    });
-    const url = out.trim().split('\n').pop()?.trim() ?? '';
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new Error(`scripts/local-db.sh url printed no postgres:// URL: ${JSON.stringify(out)}`);
-    }
-    return url;
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw new Error(
-      `no database: set PGGIT_DATABASE_URL (or DATABASE_URL), or make \`bash scripts/local-db.sh url\` work${stderr ? `\n${stderr}` : ''}`,
-      { cause: err },
-    );
-  }
-}
-
-/** The database to use: PGGIT_DATABASE_URL, then DATABASE_URL, else the local one. */
-export function connectionStringFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PGGIT_DATABASE_URL || env.DATABASE_URL || localDatabaseUrl(env);
-}
-
-/**
- * A new, migrated database `name` on the local cluster, dropped first if it
- * exists (the demo and the benchmarks start from nothing each run).
- */
-export async function freshLocalDatabase(name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
-  const admin = new URL(localDatabaseUrl());
-  admin.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await c.end();
-  }
-  return localDatabaseUrl({ ...process.env, PGGIT_DB_NAME: name });
-}
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /** [argument name, SQL type, value]; undefined and null values are left out of the call. */
 type Arg = readonly [name: string, type: string, value: unknown];
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export class PggitClient {
   readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly listeners = new Set<() => Promise<void>>();
+  private readonly schema: string;
+  private readonly checkVersion: boolean;
+  private compatible: Promise<void> | undefined;
+  /** What pggit_version() said, once the version check has run. */
+  private installedVersion: string | undefined;
 
-  /** From a pool (which stays the caller's to end) or a connection string (owned, ended by close()). */
-  constructor(poolOrConnectionString: pg.Pool | string) {
+  /**
+   * From a connection string (the client owns its pool and ends it in
+   * close()) or a pool (which stays the caller's to end).
+   */
+  constructor(poolOrConnectionString: pg.Pool | string, options: PggitClientOptions = {}) {
     if (typeof poolOrConnectionString === 'string') {
+      validateDatabaseUrl(poolOrConnectionString);
       this.pool = new pg.Pool({
         connectionString: poolOrConnectionString,
-        application_name: 'pggit',
-        max: 4,
+        application_name: options.applicationName ?? 'pggit',
+        max: options.max ?? 4,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        // Idle connections never keep the process alive; close() still ends them.
+        allowExitOnIdle: true,
       });
       // An idle client dropped by the server must not crash the process.
       this.pool.on('error', () => {});
@@ -309,10 +133,13 @@ export class PggitClient {
       this.pool = poolOrConnectionString;
       this.ownsPool = false;
     }
+    this.schema = options.apiSchema ? `${quoteIdent(options.apiSchema)}.` : '';
+    this.checkVersion = options.checkVersion ?? true;
   }
 
-  static fromEnv(): PggitClient {
-    return new PggitClient(connectionStringFromEnv());
+  /** A client for PGGIT_DATABASE_URL, else DATABASE_URL (a PggitError when neither is set). */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, options?: PggitClientOptions): PggitClient {
+    return new PggitClient(resolveDatabaseUrl(undefined, env).url, options);
   }
 
   /** Stops every listener, and ends the pool when the client created it. */
@@ -321,32 +148,124 @@ export class PggitClient {
     if (this.ownsPool) await this.pool.end();
   }
 
+  // -------------------------------------------------------------------------
+  // plumbing
+
+  /** The URL the pool connects to, without its password (for messages). */
+  private target(): string {
+    const cs = (this.pool as { options?: { connectionString?: string } }).options?.connectionString;
+    return cs === undefined ? 'the database' : describeDatabase(cs);
+  }
+
+  private connectError(err: unknown): unknown {
+    const cs = (this.pool as { options?: { connectionString?: string } }).options?.connectionString;
+    return connectionError(err, cs);
+  }
+
+  private sqlError(err: unknown): unknown {
+    if (!isMissingPggit(err)) return toPggitError(err);
+    const message = (err as Error).message;
+    const where = `${this.target()}${this.schema ? `, schema ${this.schema.slice(0, -1)}` : ''}`;
+    // pggit_version() itself missing: nothing of pggit is there.
+    if (/\bpggit_version\b/.test(message) || this.installedVersion === undefined) {
+      return new PggitError(
+        ERROR_CODES.notInstalled,
+        `pggit is not installed in this database (${where}): run \`pggit install --database-url …\``,
+        { cause: err },
+      );
+    }
+    // Same version, but not the functions this client calls: another build of it.
+    return new PggitError(
+      ERROR_CODES.versionMismatch,
+      `the pggit ${this.installedVersion} installed here is not the one this client (${packageVersion()}) speaks to (${message}): run pggit install`,
+      { cause: err },
+    );
+  }
+
+  /** One statement on one pooled connection; errors become PggitErrors. */
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    let conn: pg.PoolClient;
+    try {
+      conn = await this.pool.connect();
+    } catch (err) {
+      throw this.connectError(err);
+    }
+    try {
+      const res = await conn.query<R>(text, values);
+      conn.release();
+      return res.rows;
+    } catch (err) {
+      // A connection that failed below SQL must not go back to the pool.
+      conn.release(isSqlState((err as { code?: unknown }).code) ? undefined : (err as Error));
+      throw isSqlState((err as { code?: unknown }).code)
+        ? this.sqlError(err)
+        : this.connectError(err);
+    }
+  }
+
+  /**
+   * Once per client, before its first call: the installed pggit must be this
+   * package's version. A failure (other than a mismatch) is retried on the
+   * next call.
+   */
+  private ensureCompatible(): Promise<void> {
+    if (!this.checkVersion) return Promise.resolve();
+    this.compatible ??= this.compareInstalledVersion().catch((err: unknown) => {
+      this.compatible = undefined;
+      throw err;
+    });
+    return this.compatible;
+  }
+
+  private async compareInstalledVersion(): Promise<void> {
+    const rows = await this.query<{ version: string | null }>(
+      `SELECT ${this.schema}pggit_version() ->> 'version' AS version`,
+      [],
+    );
+    const installed = rows[0]?.version ?? 'unknown';
+    this.installedVersion = installed;
+    const mine = packageVersion();
+    const order = compareVersions(installed, mine);
+    if (order === 0) return;
+    throw new PggitError(
+      ERROR_CODES.versionMismatch,
+      order === 1
+        ? `pggit ${installed} is installed here, this is ${mine}: upgrade this client (npm i pggit@${installed})`
+        : `pggit ${installed} is installed here, this is ${mine}: run pggit install`,
+    );
+  }
+
   /**
    * `SELECT fn(name => $1::type, ...) AS result`. Optional arguments the
    * caller left out are left out of the call too, so SQL applies its own
    * default ('low', '{}', 'public' or NULL).
    */
   private async call<T>(fn: string, args: readonly Arg[]): Promise<T> {
+    await this.ensureCompatible();
     const values: unknown[] = [];
     const named: string[] = [];
     for (const [name, type, value] of args) {
       if (value === undefined || value === null) continue;
       values.push(value);
-      named.push(`${name} => $${values.length}::${type}`);
+      named.push(`${quoteIdent(name)} => $${values.length}::${type}`);
     }
-    try {
-      const res = await this.pool.query<{ result: T }>(
-        `SELECT ${fn}(${named.join(', ')}) AS result`,
-        values,
-      );
-      return res.rows[0]?.result as T;
-    } catch (err) {
-      throw toPggitError(err);
-    }
+    const rows = await this.query<{ result: T }>(
+      `SELECT ${this.schema}${fn}(${named.join(', ')}) AS result`,
+      values,
+    );
+    return rows[0]?.result as T;
   }
 
-  version(): Promise<VersionInfo> {
-    return this.call('pggit_version', []);
+  // -------------------------------------------------------------------------
+  // the SQL API
+
+  /** The installed pggit (never compared: this is how you find out what is installed). */
+  async version(): Promise<VersionInfo> {
+    const rows = await this.query<{ result: VersionInfo }>(
+      `SELECT ${this.schema}pggit_version() AS result`,
+      [],
+    );
+    return rows[0]?.result as VersionInfo;
   }
 
   parse(schemaChanges: string, defaultSchema?: string): Promise<ParseResult> {
@@ -388,7 +307,7 @@ export class PggitClient {
     ]);
   }
 
-  /** The intent, or null when there is none with this id. */
+  /** The intent (by id or unique id prefix), or null when there is none. */
   async getIntent(intentId: string): Promise<Intent | null> {
     return (
       (await this.call<Intent | null>('pggit_get_intent', [['intent_id', 'text', intentId]])) ??
@@ -396,12 +315,29 @@ export class PggitClient {
     );
   }
 
-  /** Newest first. */
-  listIntents(filter: ListFilter = {}): Promise<Intent[]> {
+  /** One page of intents, newest first, each with its open conflicts counted. */
+  listIntents(filter: ListFilter = {}): Promise<IntentSummary[]> {
     return this.call('pggit_list_intents', [
       ['status', 'text', filter.status],
       ['agent_id', 'text', filter.agentId],
+      ['limit', 'int', filter.limit],
+      ['after', 'text', filter.after],
     ]);
+  }
+
+  /** Every intent matching the filter, page after page (each page one call). */
+  async listAllIntents(
+    filter: Omit<ListFilter, 'limit' | 'after'> = {},
+    pageSize = 500,
+  ): Promise<IntentSummary[]> {
+    const all: IntentSummary[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.listIntents({ ...filter, limit: pageSize, after });
+      all.push(...page);
+      if (page.length < pageSize) return all;
+      after = page[page.length - 1]?.id;
+    }
   }
 
   /** pggit_mark_<to>: moves the intent along its lifecycle and returns it. */
@@ -442,21 +378,53 @@ export class PggitClient {
     return this.transition(intentId, 'abandoned', options);
   }
 
-  /** Every conflict the intent is part of, on either side. */
+  /** Every conflict the intent is part of, on either side, resolved or not. */
   getConflicts(intentId: string): Promise<Conflict[]> {
     return this.call('pggit_get_conflicts', [['intent_id', 'text', intentId]]);
   }
 
+  /**
+   * The open conflicts (unreviewed, both intents still active) from the
+   * pggit_open_conflicts view: all of them, or those of one intent (full id).
+   */
+  async openConflicts(intentId?: string): Promise<OpenConflict[]> {
+    await this.ensureCompatible();
+    const rows = await this.query<{ result: OpenConflict[] }>(
+      `SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY o.id), '[]'::jsonb) AS result
+         FROM ${this.schema}pggit_open_conflicts o
+        WHERE $1::text IS NULL OR o.intent_a = lower($1::text) OR o.intent_b = lower($1::text)`,
+      [intentId ?? null],
+    );
+    return rows[0]?.result ?? [];
+  }
+
+  /** Marks a conflict reviewed (optionally re-rating its severity); returns it. */
   resolveConflict(
     conflictId: number,
     resolutionNotes: string,
-    reviewedBy?: string,
+    options: ResolveOptions | string = {},
   ): Promise<Conflict> {
+    const o: ResolveOptions = typeof options === 'string' ? { reviewedBy: options } : options;
     return this.call('pggit_resolve_conflict', [
       ['conflict_id', 'int', conflictId],
       ['resolution_notes', 'text', resolutionNotes],
-      ['reviewed_by', 'text', reviewedBy],
+      ['reviewed_by', 'text', o.reviewedBy],
+      ['severity', 'text', o.severity],
     ]);
+  }
+
+  /** Opens a resolved conflict again (its intent may become conflicted again); returns it. */
+  reopenConflict(conflictId: number, reason: string, reopenedBy?: string): Promise<Conflict> {
+    return this.call('pggit_reopen_conflict', [
+      ['conflict_id', 'int', conflictId],
+      ['reason', 'text', reason],
+      ['reopened_by', 'text', reopenedBy],
+    ]);
+  }
+
+  /** Recomputes the hash chains of the audit trail: ok, or the first broken link. */
+  verify(): Promise<VerifyResult> {
+    return this.call('pggit_verify', []);
   }
 
   /** Oldest first. */
@@ -476,11 +444,12 @@ export class PggitClient {
     onEvent: (event: PggitEvent) => void,
     onError: (err: Error) => void = () => {},
   ): Promise<() => Promise<void>> {
+    await this.ensureCompatible();
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
-      throw toPggitError(err);
+      throw this.connectError(err);
     }
     let broken: Error | undefined;
     const onNotification = (msg: pg.Notification) => {

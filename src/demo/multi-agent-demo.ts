@@ -6,7 +6,8 @@
  *   npm run demo        (sets up PostgreSQL, the PLV8 runtime and pggit first)
  */
 import pg from 'pg';
-import { type Conflict, freshLocalDatabase, type Intent } from '../client/index.js';
+import type { Conflict, Intent } from '../client/index.js';
+import { freshLocalDatabase } from '../dev/local-db.js';
 
 const DEMO_DB = 'pggit_demo';
 

@@ -1,202 +1,496 @@
 /**
- * pggit's MCP server, over stdio: lets an AI agent declare intents, check for
- * conflicts and move its intents along the lifecycle. Each tool is one call of
- * the client (src/client), i.e. one SQL function; results are JSON text, SQL
- * errors come back as tool errors (`isError: true`) starting with
- * `error [SQLSTATE]: message`.
+ * pggit's MCP server, over stdio: lets AI agents declare intents, check for
+ * conflicts and move their intents along the lifecycle. Each tool is one call
+ * of the client (src/client), i.e. one SQL function (plus the client's
+ * one-time version check). Results are structured (each tool has an output
+ * schema; the same JSON is also the text content); errors are tool errors
+ * (`isError`) whose text starts with `error [code]: message`.
  *
- * Run:     npx tsx src/mcp/server.ts
- * Database: PGGIT_DATABASE_URL, then DATABASE_URL, else the project-local one
- *           (scripts/local-db.sh url); connected on the first tool call.
+ * Run it from the installed package: `npx pggit mcp` (or `pggit mcp`), with
+ *   PGGIT_DATABASE_URL (or DATABASE_URL, or --database-url): required;
+ *   PGGIT_AGENT_ID: the agent the tools act for; every write records it
+ *     (agent_id of new intents, changed_by, reviewed_by). Write tools refuse
+ *     to run without it.
  *
  * MCP client configuration, e.g.:
- *   { "command": "npx", "args": ["tsx", "/path/to/pggit/src/mcp/server.ts"],
- *     "env": { "PGGIT_DATABASE_URL": "postgres://agent@host/db" } }
+ *   { "command": "npx", "args": ["pggit", "mcp"],
+ *     "env": { "PGGIT_DATABASE_URL": "postgres://agent@host/db", "PGGIT_AGENT_ID": "claude-payments" } }
+ *
+ * Importable too: `import { createServer } from 'pggit/mcp'`.
  */
-import { pathToFileURL } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { speak } from '../cli/hints.js';
+import { resolveDatabaseUrl } from '../client/config.js';
+import { PggitError } from '../client/errors.js';
 import {
-  connectionStringFromEnv,
-  PggitClient,
-  PggitError,
-  packageVersion,
-  RISK_LEVELS,
-  STATUSES,
-  TRANSITION_TARGETS,
+  type PggitClient,
+  PggitClient as PggitClientClass,
+  type PggitClientOptions,
 } from '../client/index.js';
+import { RISK_LEVELS, SEVERITIES, STATUSES } from '../client/types.js';
+import { packageVersion } from '../client/version.js';
 
-/** A tool result holding JSON. */
-const json = (value: unknown): CallToolResult => ({
-  content: [{ type: 'text', text: JSON.stringify(value ?? null, null, 2) }],
+// ---------------------------------------------------------------------------
+// results
+
+/** A successful tool result: the structured value, and the same JSON as text. */
+const result = (value: Record<string, unknown>): CallToolResult => ({
+  content: [{ type: 'text', text: JSON.stringify(value) }],
+  structuredContent: value,
 });
 
-/** A tool error: `error [SQLSTATE]: message`, then detail and hint lines. */
+/** A tool error: `error [code]: message`, then detail and hint lines naming MCP tools. */
 export function toolError(err: unknown): CallToolResult {
   const lines: string[] = [];
   if (err instanceof PggitError) {
     lines.push(`error [${err.code}]: ${err.message}`);
-    if (err.detail) lines.push(`detail: ${err.detail}`);
-    if (err.hint) lines.push(`hint: ${err.hint}`);
+    if (err.detail) lines.push(`detail: ${speak(err.detail, 'mcp')}`);
+    if (err.hint) lines.push(`hint: ${speak(err.hint, 'mcp')}`);
   } else {
     lines.push(`error: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { isError: true, content: [{ type: 'text', text: lines.join('\n') }] };
 }
 
-const intentId = z.string().describe('the intent id pggit_register returned');
-const intentInput = {
-  agent_id: z.string().describe('who is changing the schema (your agent id)'),
-  feature_name: z.string().describe('the feature, e.g. "add user email verification"'),
-  schema_changes: z.string().describe('the planned DDL script (one or more SQL statements)'),
+// ---------------------------------------------------------------------------
+// schemas. Objects from the database are loose: a newer pggit may add fields.
+
+const status = z.enum(STATUSES);
+const severity = z.enum(SEVERITIES);
+const timestamp = z.string().describe('ISO 8601');
+
+const intentShape = {
+  id: z.string().describe('UUID; a unique prefix of 4+ characters also names the intent'),
+  agent_id: z.string(),
+  feature_name: z.string(),
+  branch_name: z.string().describe('the git branch to do the work in'),
+  schema_changes: z.array(z.string()).describe('the planned DDL, one statement per entry'),
+  tables_affected: z.array(z.string()),
+  estimated_duration_ms: z.number().int().nullable(),
+  risk_level: z.enum(RISK_LEVELS),
+  status,
+  conflicts_with: z.array(z.string()).describe('ids of the intents it conflicts with'),
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: timestamp,
+  updated_at: timestamp,
+};
+const intent = z.looseObject(intentShape);
+const intentSummary = z.looseObject({
+  ...intentShape,
+  open_conflicts: z.number().int().describe('unreviewed conflicts with still-active intents'),
+  open_errors: z.number().int().describe('the error-severity ones among them'),
+});
+
+const conflict = z.looseObject({
+  id: z.number().int(),
+  intent_a: z.string().describe('the intent that registered later (the newcomer)'),
+  intent_b: z.string(),
+  conflict_type: z.string(),
+  affected_objects: z.array(z.string()),
+  severity,
+  resolution_suggestions: z.array(z.string()),
+  reviewed: z.boolean().describe('true once resolved'),
+  reviewed_at: z.string().nullable(),
+  reviewed_by: z.string().nullable(),
+  resolution_notes: z.string().nullable(),
+  created_at: timestamp,
+});
+
+const openConflict = z.looseObject({
+  id: z.number().int(),
+  conflict_type: z.string(),
+  severity,
+  affected_objects: z.array(z.string()),
+  intent_a: z.string(),
+  agent_a: z.string(),
+  feature_a: z.string(),
+  status_a: status,
+  intent_b: z.string(),
+  agent_b: z.string(),
+  feature_b: z.string(),
+  status_b: status,
+  resolution_suggestions: z.array(z.string()),
+  created_at: timestamp,
+});
+
+const warning = z.looseObject({
+  statement: z.number().int().describe('index of the statement, -1 for the whole script'),
+  message: z.string(),
+});
+
+const dbObject = z.looseObject({
+  kind: z.string(),
+  action: z.string(),
+  qualified: z.string().describe('normalised, schema-qualified name, e.g. public.users.email'),
+});
+
+const checkConflict = z.looseObject({
+  intent_b: z.string().describe('the active intent it would conflict with'),
+  conflict_type: z.string(),
+  severity,
+  affected_objects: z.array(z.string()),
+  resolution_suggestions: z.array(z.string()),
+  with_agent: z.string(),
+  with_feature: z.string(),
+  with_status: status,
+});
+
+const historyEntry = z.looseObject({
+  id: z.number().int(),
+  intent_id: z.string(),
+  old_status: status.nullable(),
+  new_status: status,
+  reason: z.string().nullable(),
+  changed_by: z.string(),
+  changed_at: timestamp,
+});
+
+// ---------------------------------------------------------------------------
+// inputs
+
+const intentId = z
+  .string()
+  .min(1)
+  .describe('the intent id register_intent returned (or a unique prefix of it, 4+ characters)');
+const reason = z.string().optional().describe('why, recorded in the intent history');
+const scriptInput = {
+  feature_name: z
+    .string()
+    .describe('what the change is for, e.g. "user email verification" (names the branch)'),
+  schema_changes: z
+    .string()
+    .describe('the planned DDL: the whole migration script, one or more SQL statements'),
   tables_affected: z
     .array(z.string())
     .optional()
-    .describe('tables the change touches beyond those the DDL names'),
+    .describe('tables the change touches that its DDL does not name (e.g. data migrations)'),
 };
 
+// ---------------------------------------------------------------------------
+// descriptions: enough for a model to coordinate with nothing else
+
+const SEVERITY_ADVICE =
+  'Each conflict has a severity: "error" (both change the same column, function, constraint name, view, type, ... or one drops/renames what the other uses) blocks starting until it is resolved or the other intent is merged or abandoned — change your plan (other names, another approach), or agree with the other agent and then resolve_conflict; "warning" (same table, similar index, same feature name) does not block — read the suggestions, coordinate if needed, and resolve it with a note.';
+
+export const INSTRUCTIONS = `pggit coordinates many agents that change one PostgreSQL schema. Declare first, code second:
+1. Before writing any migration, call register_intent with your planned DDL (check_intent first if you only want to look). You get an intent id and a branch name; do the work in that branch.
+2. Read the conflicts it returns. ${SEVERITY_ADVICE} Your own intents never conflict with each other.
+3. start_intent when you begin writing the migration (refused while an error conflict is open).
+4. complete_intent when the migration is written and applied in your branch; merge_intent once its changes have reached the main schema. Completed-but-unmerged work still conflicts with newcomers.
+5. abandon_intent if you give up or change plans: it resolves your open conflicts and releases the agents you were blocking. Register a new intent for a new plan.
+Use open_conflicts and list_intents to see what others are doing. Writes are recorded as PGGIT_AGENT_ID.`;
+
+const readOnly: ToolAnnotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};
+const write = (over: Partial<ToolAnnotations> = {}): ToolAnnotations => ({
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: false,
+  ...over,
+});
+
+export interface ServerOptions {
+  /** The agent the tools act for (default: PGGIT_AGENT_ID). Write tools need one. */
+  agentId?: string;
+}
+
 /**
- * The MCP server over a client factory (called once, on the first tool call,
- * so a missing database is a tool error rather than a dead server).
+ * The MCP server over a client factory, called once on the first tool call
+ * (so a database that is down is a tool error, not a dead server).
  */
-export function createServer(getClient: () => PggitClient): McpServer {
-  const server = new McpServer({ name: 'pggit', version: packageVersion() });
+export function createServer(getClient: () => PggitClient, options: ServerOptions = {}): McpServer {
+  const server = new McpServer(
+    { name: 'pggit', version: packageVersion() },
+    { instructions: INSTRUCTIONS },
+  );
   let client: PggitClient | undefined;
+  const agentId = options.agentId || process.env.PGGIT_AGENT_ID || undefined;
+
+  const me = (): string => {
+    if (agentId === undefined) {
+      throw new PggitError(
+        'no_agent_id',
+        'PGGIT_AGENT_ID is not set: give the pggit MCP server the agent id it acts for in its environment (e.g. "env": {"PGGIT_AGENT_ID": "claude-payments"}); every write records it',
+      );
+    }
+    return agentId;
+  };
 
   const run =
-    <A>(fn: (c: PggitClient, args: A) => Promise<unknown>) =>
+    <A>(fn: (c: PggitClient, args: A) => Promise<Record<string, unknown>>) =>
     async (args: A): Promise<CallToolResult> => {
       try {
         client ??= getClient();
-        return json(await fn(client, args));
+        return result(await fn(client, args));
       } catch (err) {
         return toolError(err);
       }
     };
 
   server.registerTool(
-    'pggit_register',
+    'register_intent',
     {
       title: 'Register a schema-change intent',
-      description:
-        'Declare, before coding, the DDL you plan to apply. pggit records conflicts with the active intents of other agents (on both sides), allocates a branch name and returns {intent, conflicts, warnings}. Status is "conflicted" when there are open conflicts.',
+      description: `Declare a schema change BEFORE writing its migration: the DDL you plan (e.g. "ALTER TABLE users ADD COLUMN email text"). pggit parses it, compares it with every active intent of other agents, records each conflict on both sides, and gives you a branch name. Returns {intent, conflicts, warnings}; the intent's status is "conflicted" when it has conflicts, else "registered". ${SEVERITY_ADVICE} Your own intents (same agent id) never conflict. Registering again creates another intent: to change plans, abandon_intent the old one.`,
       inputSchema: {
-        ...intentInput,
+        ...scriptInput,
         estimated_duration_ms: z.number().int().min(0).optional(),
         risk_level: z.enum(RISK_LEVELS).optional().describe('default low'),
-        metadata: z.record(z.string(), z.unknown()).optional().describe('any JSON object'),
+        metadata: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe('any JSON object, e.g. {"ticket": "PAY-12"}'),
       },
+      // loose: pggit may return more than these (as it grows)
+      outputSchema: z.looseObject({
+        intent,
+        conflicts: z
+          .array(conflict)
+          .describe('the conflicts recorded (intent_a is the new intent)'),
+        warnings: z.array(warning).describe('statements pggit could not fully understand'),
+      }),
+      annotations: write(),
     },
-    run((c, a) =>
-      c.register({
-        agentId: a.agent_id,
+    run(async (c, a) => ({
+      ...(await c.register({
+        agentId: me(),
         featureName: a.feature_name,
         schemaChanges: a.schema_changes,
         tablesAffected: a.tables_affected,
         estimatedDurationMs: a.estimated_duration_ms,
         riskLevel: a.risk_level,
         metadata: a.metadata,
-      }),
-    ),
+      })),
+    })),
   );
 
   server.registerTool(
-    'pggit_check',
+    'check_intent',
     {
-      title: 'Check an intent for conflicts (dry run)',
+      title: 'Check planned DDL for conflicts (dry run)',
       description:
-        'The conflicts pggit_register would record for this DDL, with the objects it touches and parse warnings. Writes nothing.',
-      inputSchema: intentInput,
-      annotations: { readOnlyHint: true },
+        'The conflicts register_intent would record for this DDL right now, with the objects it touches and parse warnings. Writes nothing and reserves nothing: register_intent before you start writing the migration.',
+      inputSchema: scriptInput,
+      outputSchema: z.looseObject({
+        conflicts_detected: z.number().int(),
+        conflicts: z.array(checkConflict),
+        objects: z.array(dbObject).describe('what the DDL touches'),
+        warnings: z.array(warning),
+      }),
+      annotations: readOnly,
     },
-    run((c, a) =>
-      c.check({
-        agentId: a.agent_id,
+    run(async (c, a) => ({
+      ...(await c.check({
+        agentId: me(),
         featureName: a.feature_name,
         schemaChanges: a.schema_changes,
         tablesAffected: a.tables_affected,
-      }),
-    ),
+      })),
+    })),
   );
 
   server.registerTool(
-    'pggit_get_intent',
-    {
-      title: 'Get one intent',
-      description: 'The intent as JSON (status, branch_name, conflicts_with, ...), or null.',
-      inputSchema: { intent_id: intentId },
-      annotations: { readOnlyHint: true },
-    },
-    run((c, a) => c.getIntent(a.intent_id)),
-  );
-
-  server.registerTool(
-    'pggit_list_intents',
+    'list_intents',
     {
       title: 'List intents',
-      description: 'Intents, newest first, optionally filtered by status and agent.',
-      inputSchema: {
-        status: z.enum(STATUSES).optional(),
-        agent_id: z.string().optional(),
-      },
-      annotations: { readOnlyHint: true },
-    },
-    run((c, a) => c.listIntents({ status: a.status, agentId: a.agent_id })),
-  );
-
-  server.registerTool(
-    'pggit_transition',
-    {
-      title: 'Move an intent along its lifecycle',
       description:
-        'registered → in_progress → completed → merged, or abandoned from any unfinished state. A conflicted intent cannot start while error-severity conflicts are open. Returns the intent.',
+        'Intents of all agents, newest first, each with open_conflicts and open_errors counts; filter by status or agent. Pages: pass next_after back as after for the next page (null when there is none).',
       inputSchema: {
-        intent_id: intentId,
-        to: z.enum(TRANSITION_TARGETS),
-        reason: z.string().optional().describe('why, recorded in the history'),
+        status: status.optional(),
+        agent_id: z.string().optional().describe('only this agent’s intents'),
+        limit: z.number().int().min(1).max(500).optional().describe('page size, default 50'),
+        after: z.string().optional().describe('next_after of the previous page'),
       },
+      outputSchema: {
+        intents: z.array(intentSummary),
+        next_after: z.string().nullable().describe('pass as after for the next page'),
+      },
+      annotations: readOnly,
     },
-    run((c, a) => c.transition(a.intent_id, a.to, { reason: a.reason })),
+    run(async (c, a) => {
+      const limit = a.limit ?? 50;
+      // One more than asked: whether there is a next page, in the same call.
+      const rows = await c.listIntents({
+        status: a.status,
+        agentId: a.agent_id,
+        limit: limit + 1,
+        after: a.after,
+      });
+      const intents = rows.slice(0, limit);
+      const last = intents[intents.length - 1];
+      return { intents, next_after: rows.length > limit && last ? last.id : null };
+    }),
   );
 
   server.registerTool(
-    'pggit_get_conflicts',
+    'get_intent',
+    {
+      title: 'Get one intent',
+      description:
+        'One intent: status, branch_name, planned statements and conflicts_with; intent is null when there is no such intent.',
+      inputSchema: { intent_id: intentId },
+      outputSchema: { intent: intent.nullable() },
+      annotations: readOnly,
+    },
+    run(async (c, a) => ({ intent: await c.getIntent(a.intent_id) })),
+  );
+
+  const transitions = [
+    [
+      'start_intent',
+      'in_progress',
+      'Start work on your intent: registered (or conflicted with no open error conflict) → in_progress. Refused (55000) while an error-severity conflict is open: resolve it or wait until the other intent is merged or abandoned.',
+      write(),
+    ],
+    [
+      'complete_intent',
+      'completed',
+      'Your migration is written and applied in the intent’s branch: in_progress → completed. It still conflicts with newcomers until merge_intent.',
+      write(),
+    ],
+    [
+      'merge_intent',
+      'merged',
+      'The intent’s changes have reached the main schema (its branch is merged): completed → merged. Final; its conflicts no longer hold anyone back.',
+      write(),
+    ],
+    [
+      'abandon_intent',
+      'abandoned',
+      'Give up an unfinished intent (e.g. to register a different plan): → abandoned. Final. Its open conflicts are resolved with a note, which releases the agents it was blocking.',
+      write({ destructiveHint: true }),
+    ],
+  ] as const;
+  for (const [name, to, description, annotations] of transitions) {
+    server.registerTool(
+      name,
+      {
+        title: description.split(':')[0],
+        description,
+        inputSchema: { intent_id: intentId, reason },
+        outputSchema: { intent },
+        annotations,
+      },
+      run(async (c, a) => ({
+        intent: await c.transition(a.intent_id, to, { reason: a.reason, changedBy: me() }),
+      })),
+    );
+  }
+
+  server.registerTool(
+    'list_conflicts',
     {
       title: 'Conflicts of an intent',
       description:
-        'Every conflict the intent is part of, on either side: type, severity, affected objects, resolution suggestions, review state.',
+        'Every conflict the intent is part of, on either side, open or resolved (reviewed): type, severity, affected objects, resolution suggestions, who resolved it and how.',
       inputSchema: { intent_id: intentId },
-      annotations: { readOnlyHint: true },
+      outputSchema: { conflicts: z.array(conflict) },
+      annotations: readOnly,
     },
-    run((c, a) => c.getConflicts(a.intent_id)),
+    run(async (c, a) => ({ conflicts: await c.getConflicts(a.intent_id) })),
   );
 
   server.registerTool(
-    'pggit_resolve_conflict',
+    'open_conflicts',
+    {
+      title: 'Open conflicts',
+      description:
+        'Conflicts still open (unresolved, both intents active), with both sides’ agent, feature and status: all of them, or those of one intent (its full id). Use it to see who you need to coordinate with.',
+      inputSchema: {
+        intent_id: z.string().optional().describe('only this intent’s (full id)'),
+      },
+      outputSchema: { conflicts: z.array(openConflict) },
+      annotations: readOnly,
+    },
+    run(async (c, a) => ({ conflicts: await c.openConflicts(a.intent_id) })),
+  );
+
+  server.registerTool(
+    'resolve_conflict',
     {
       title: 'Resolve a conflict',
       description:
-        'Mark a conflict reviewed with notes on how it was resolved; intents left without open conflicts return to registered.',
+        'Mark a conflict resolved once it is dealt with (plans changed, or agreed with the other agent), with notes saying how; optionally re-rate its severity. Recorded as reviewed by you. An intent left without open conflicts goes back from conflicted to registered. Resolving it again is refused: reopen_conflict first.',
       inputSchema: {
-        conflict_id: z.number().int(),
-        resolution_notes: z.string(),
-        reviewed_by: z.string().optional(),
+        conflict_id: z.number().int().min(1),
+        resolution_notes: z.string().min(1).describe('how it was resolved'),
+        severity: severity.optional().describe('re-rate the conflict'),
       },
+      outputSchema: { conflict },
+      annotations: write(),
     },
-    run((c, a) => c.resolveConflict(a.conflict_id, a.resolution_notes, a.reviewed_by)),
+    run(async (c, a) => ({
+      conflict: await c.resolveConflict(a.conflict_id, a.resolution_notes, {
+        reviewedBy: me(),
+        severity: a.severity,
+      }),
+    })),
   );
 
   server.registerTool(
-    'pggit_history',
+    'reopen_conflict',
+    {
+      title: 'Reopen a conflict',
+      description:
+        'Open a resolved conflict again, when the resolution did not hold (recorded as you). An intent it holds back becomes conflicted again.',
+      inputSchema: {
+        conflict_id: z.number().int().min(1),
+        reason: z.string().min(1).describe('why it is not resolved after all'),
+      },
+      outputSchema: { conflict },
+      annotations: write(),
+    },
+    run(async (c, a) => ({ conflict: await c.reopenConflict(a.conflict_id, a.reason, me()) })),
+  );
+
+  server.registerTool(
+    'history',
     {
       title: 'History of an intent',
-      description: 'The audit trail of an intent, oldest first: status changes, who and why.',
+      description: 'The audit trail of an intent, oldest first: each status change, who and why.',
       inputSchema: { intent_id: intentId },
-      annotations: { readOnlyHint: true },
+      outputSchema: { history: z.array(historyEntry) },
+      annotations: readOnly,
     },
-    run((c, a) => c.history(a.intent_id)),
+    run(async (c, a) => ({ history: await c.history(a.intent_id) })),
+  );
+
+  server.registerTool(
+    'parse_ddl',
+    {
+      title: 'Parse DDL',
+      description:
+        'How pggit reads a DDL script: its statements and the objects each touches (normalised names, e.g. public.users.email), with warnings. Writes nothing.',
+      inputSchema: {
+        schema_changes: z.string().describe('one or more SQL statements'),
+        default_schema: z
+          .string()
+          .optional()
+          .describe('schema of unqualified names, default public'),
+      },
+      outputSchema: z.looseObject({
+        statements: z.array(
+          z.looseObject({
+            index: z.number().int(),
+            kind: z.string(),
+            text: z.string(),
+            objects: z.array(dbObject),
+          }),
+        ),
+        objects: z.array(dbObject),
+        warnings: z.array(warning),
+      }),
+      annotations: readOnly,
+    },
+    run(async (c, a) => ({ ...(await c.parse(a.schema_changes, a.default_schema)) })),
   );
 
   const close = server.close.bind(server);
@@ -207,21 +501,39 @@ export function createServer(getClient: () => PggitClient): McpServer {
   return server;
 }
 
-export async function runStdioServer(): Promise<void> {
-  const server = createServer(() => new PggitClient(connectionStringFromEnv()));
-  const transport = new StdioServerTransport();
-  const shutdown = () => {
-    server.close().finally(() => process.exit(0));
-  };
-  process.stdin.on('end', shutdown);
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  await server.connect(transport);
+export interface StdioOptions extends ServerOptions {
+  /** Default: PGGIT_DATABASE_URL, then DATABASE_URL. */
+  databaseUrl?: string;
+  apiSchema?: string;
+  connectTimeoutMs?: number;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runStdioServer().catch((err) => {
-    process.stderr.write(`pggit mcp: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
+/**
+ * Serves MCP on stdin/stdout until the client disconnects. The database URL
+ * is checked first (a missing or malformed one throws before serving); the
+ * connection is made on the first tool call.
+ */
+export async function runStdioServer(options: StdioOptions = {}): Promise<void> {
+  const { url } = resolveDatabaseUrl(options.databaseUrl);
+  const clientOptions: PggitClientOptions = {
+    apiSchema: options.apiSchema,
+    connectTimeoutMs: options.connectTimeoutMs,
+    applicationName: 'pggit mcp',
+  };
+  const server = createServer(() => new PggitClientClass(url, clientOptions), options);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    let done = false;
+    const shutdown = () => {
+      if (done) return;
+      done = true;
+      server.close().finally(resolve);
+    };
+    process.stdin.once('end', shutdown);
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+    transport.onclose = shutdown;
   });
+  await server.connect(transport);
+  await closed;
 }

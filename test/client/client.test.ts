@@ -5,21 +5,38 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Conflict,
+  compareVersions,
   connectionStringFromEnv,
   type Intent,
+  PAGE_LIMIT,
   PggitClient,
   PggitError,
   type PggitEvent,
+  packageVersion,
+  resolveDatabaseUrl,
   type Status,
 } from '../../src/client/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { withDatabase } from '../support/server.js';
+import {
+  closedPort,
+  intentCount,
+  PENDING,
+  qualified,
+  type SqlApi,
+  silentServer,
+  sqlApi,
+} from './support.js';
 
 let db: TestDatabase;
 let client: PggitClient;
+let api: SqlApi;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   client = new PggitClient(db.pool);
+  api = await sqlApi(db);
 });
 afterAll(async () => {
   await client?.close();
@@ -37,27 +54,182 @@ async function rejection(promise: Promise<unknown>): Promise<PggitError> {
   throw new Error('expected a PggitError, but the call succeeded');
 }
 
-describe('connectionStringFromEnv()', () => {
-  it('prefers PGGIT_DATABASE_URL, then DATABASE_URL', () => {
+describe('where the database is', () => {
+  it('connectionStringFromEnv() prefers PGGIT_DATABASE_URL, then DATABASE_URL', () => {
     expect(
       connectionStringFromEnv({
         PGGIT_DATABASE_URL: 'postgres://a/x',
         DATABASE_URL: 'postgres://b/y',
       }),
     ).toBe('postgres://a/x');
-    expect(connectionStringFromEnv({ DATABASE_URL: 'postgres://b/y' })).toBe('postgres://b/y');
+    expect(connectionStringFromEnv({ DATABASE_URL: 'postgresql://b/y' })).toBe('postgresql://b/y');
   });
 
-  it('else asks scripts/local-db.sh for the local database', () => {
-    const url = connectionStringFromEnv({ PATH: process.env.PATH });
-    expect(url).toMatch(/^postgres:\/\/\S+$/);
+  it('else it is an error: an installed client never starts or guesses a database', () => {
+    const started = Date.now();
+    const err = (() => {
+      try {
+        connectionStringFromEnv({ PATH: process.env.PATH });
+      } catch (e) {
+        return e as PggitError;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(err).toBeInstanceOf(PggitError);
+    expect(err.code).toBe('no_database');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('a URL that is not postgres:// is refused before any connection, password hidden', () => {
+    expect(() => new PggitClient('not-a-url')).toThrow(
+      expect.objectContaining({ code: 'bad_url', message: expect.stringContaining('"not-a-url"') }),
+    );
+    expect(() => resolveDatabaseUrl(undefined, { DATABASE_URL: 'mysql://me:secret@h/db' })).toThrow(
+      expect.objectContaining({
+        code: 'bad_url',
+        message: expect.stringMatching(
+          /^DATABASE_URL must be a postgres:\/\/ URL .*mysql:\/\/me:\*\*\*@h\/db/,
+        ),
+      }),
+    );
+  });
+
+  it('an unreachable server is `unreachable`: refused, or silent past connectTimeoutMs', async () => {
+    const refused = new PggitClient(`postgres://u@127.0.0.1:${await closedPort()}/x`);
+    try {
+      const err = await rejection(refused.listIntents());
+      expect(err.code).toBe('unreachable');
+      expect(err.message).toMatch(
+        /^cannot connect to postgres:\/\/u@127\.0\.0\.1:\d+\/x: connection refused \(ECONNREFUSED\)$/,
+      );
+    } finally {
+      await refused.close();
+    }
+    const silent = await silentServer();
+    const hung = new PggitClient(`postgres://u@127.0.0.1:${silent.port}/x`, {
+      connectTimeoutMs: 300,
+    });
+    try {
+      const err = await rejection(hung.version());
+      expect(err).toMatchObject({
+        code: 'unreachable',
+        message: expect.stringMatching(/: timed out$/),
+      });
+      await waitUntil(() => silent.held().length === 1);
+      // hung up after connectTimeoutMs, not the default 5 s
+      expect(silent.held()[0]).toBeGreaterThan(250);
+      expect(silent.held()[0]).toBeLessThan(3_000);
+    } finally {
+      await hung.close();
+      await silent.close();
+    }
+  });
+});
+
+describe('the installed pggit', () => {
+  it('a database without pggit: `not_installed`, saying to run pggit install', async () => {
+    const name = `${db.name}_bare`;
+    await db.admin(`CREATE DATABASE ${name}`);
+    const bare = new PggitClient(withDatabase(db.url, name));
+    try {
+      for (const call of [
+        () => bare.listIntents(),
+        () => bare.version(),
+        () => bare.openConflicts(),
+      ]) {
+        const err = await rejection(call());
+        expect(err.code).toBe('not_installed');
+        expect(err.message).toMatch(
+          /^pggit is not installed in this database \(database "\w+_bare" on 127\.0\.0\.1:\d+\): run `pggit install --database-url …`$/,
+        );
+      }
+    } finally {
+      await bare.close();
+      await db.admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+
+  it('the API schema can be named; a schema without pggit is `not_installed`', async () => {
+    const inPublic = new PggitClient(db.pool, { apiSchema: 'public' });
+    expect((await inPublic.version()).version).toBe(packageVersion());
+    const elsewhere = new PggitClient(db.pool, { apiSchema: 'nowhere' });
+    const err = await rejection(elsewhere.listIntents());
+    expect(err.code).toBe('not_installed');
+    expect(err.message).toContain('schema "nowhere"');
+  });
+
+  it('compares the installed version once per client, before its first call; another version is one error and no write', async () => {
+    const other = await createTestDatabase();
+    try {
+      // pggit_version() counting its calls, reporting the version we set
+      await other.query(`CREATE TABLE public.version_calls (n int); INSERT INTO public.version_calls VALUES (0);
+        CREATE TABLE public.fake_version (v text); INSERT INTO public.fake_version VALUES ('${packageVersion()}');
+        CREATE OR REPLACE FUNCTION ${await qualified(other, 'pggit_version')}() RETURNS jsonb LANGUAGE sql VOLATILE AS $$
+          UPDATE public.version_calls SET n = n + 1;
+          SELECT jsonb_build_object('version', v, 'bundle_hash', NULL, 'runtime', NULL) FROM public.fake_version $$`);
+      const calls = async () =>
+        (await other.query('SELECT n FROM public.version_calls')).rows[0]?.n;
+      const c = new PggitClient(other.pool);
+      await c.register({
+        agentId: 'v',
+        featureName: 'v',
+        schemaChanges: 'CREATE TABLE v (id int)',
+      });
+      await c.listIntents();
+      await c.openConflicts();
+      await c.parse('CREATE TABLE w (id int)');
+      expect(await calls()).toBe(1);
+      await new PggitClient(other.pool).listIntents();
+      expect(await calls()).toBe(2);
+      // without the check, none
+      await new PggitClient(other.pool, { checkVersion: false }).listIntents();
+      expect(await calls()).toBe(2);
+
+      await other.query(`UPDATE public.fake_version SET v = '0.0.1'`);
+      const older = await rejection(
+        new PggitClient(other.pool).register({
+          agentId: 'v',
+          featureName: 'w',
+          schemaChanges: 'CREATE TABLE w (id int)',
+        }),
+      );
+      expect(older).toMatchObject({
+        code: 'version_mismatch',
+        message: `pggit 0.0.1 is installed here, this is ${packageVersion()}: run pggit install`,
+      });
+      expect(await intentCount(other)).toBe(1);
+      await other.query(`UPDATE public.fake_version SET v = '99.0.0'`);
+      const newer = await rejection(new PggitClient(other.pool).listIntents());
+      expect(newer.message).toBe(
+        `pggit 99.0.0 is installed here, this is ${packageVersion()}: upgrade this client (npm i pggit@99.0.0)`,
+      );
+      // version() never compares: it is how one finds out
+      expect((await new PggitClient(other.pool).version()).version).toBe('99.0.0');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('PAGE_LIMIT is the largest page pggit_list_intents allows', async () => {
+    const { LIMITS } = await import('../../src/registry/validate.js');
+    expect(PAGE_LIMIT).toBe(LIMITS.page);
+    expect((await rejection(client.listIntents({ limit: PAGE_LIMIT + 1 }))).code).toBe('22023');
+    expect(await client.listIntents({ limit: PAGE_LIMIT })).toEqual(expect.any(Array));
+  });
+
+  it('compareVersions orders versions', () => {
+    expect(compareVersions('0.1.0', '0.1.0')).toBe(0);
+    expect(compareVersions('0.1.0', '0.2.0')).toBe(-1);
+    expect(compareVersions('0.10.0', '0.9.1')).toBe(1);
+    expect(compareVersions('1.0.0', '1.0.0-rc.1')).toBe(1);
+    expect(compareVersions('unknown', '0.1.0')).toBeNull();
   });
 });
 
 describe('stateless functions', () => {
   it('version() reports the package version and the PLV8 runtime', async () => {
     const v = await client.version();
-    expect(v.version).toBe('0.1.0');
+    expect(v.version).toBe(packageVersion());
     expect(typeof v.runtime).toBe('string');
   });
 
@@ -199,6 +371,21 @@ describe('two conflicting intents, resolution and lifecycle', () => {
     expect(await client.getIntent('no-such-intent')).toBeNull();
   });
 
+  it('openConflicts() reads the open-conflicts view: all, or one intent’s', async () => {
+    const all = await client.openConflicts();
+    const ofB = await client.openConflicts(b.id);
+    expect(ofB.length).toBeGreaterThanOrEqual(2);
+    expect(ofB.every((c) => c.intent_a === b.id || c.intent_b === b.id)).toBe(true);
+    expect(ofB[0]).toMatchObject({
+      agent_a: 'agent-b',
+      agent_b: 'agent-a',
+      status_a: 'conflicted',
+    });
+    expect(all.map((c) => c.id)).toEqual(expect.arrayContaining(ofB.map((c) => c.id)));
+    expect(await client.openConflicts(b.id.toUpperCase())).toEqual(ofB);
+    expect(await client.openConflicts('no-such-intent')).toEqual([]);
+  });
+
   it('a conflicted intent cannot start while an error conflict is open: 55000 with detail and hint', async () => {
     const err = await rejection(client.markInProgress(b.id));
     expect(err.code).toBe('55000');
@@ -266,6 +453,58 @@ describe('two conflicting intents, resolution and lifecycle', () => {
       new_status: 'abandoned',
       reason: 'not needed',
     });
+  });
+});
+
+describe('paging, severity and reopening', () => {
+  it('listIntents() pages newest first with limit and after; listAllIntents() reads every page; open counts come along', async (ctx) => {
+    ctx.skip(!api.paging, PENDING);
+    for (let i = 0; i < 5; i++) {
+      await client.register({
+        agentId: 'pager',
+        featureName: `page ${i}`,
+        schemaChanges: `CREATE TABLE page_${i} (id int)`,
+      });
+    }
+    const all = await client.listIntents({ agentId: 'pager' });
+    expect(all.map((i) => i.feature_name)).toEqual([
+      'page 4',
+      'page 3',
+      'page 2',
+      'page 1',
+      'page 0',
+    ]);
+    const first = await client.listIntents({ agentId: 'pager', limit: 2 });
+    const second = await client.listIntents({ agentId: 'pager', limit: 2, after: first[1]?.id });
+    expect([...first, ...second].map((i) => i.id)).toEqual(all.slice(0, 4).map((i) => i.id));
+    expect((await client.listAllIntents({ agentId: 'pager' }, 2)).map((i) => i.id)).toEqual(
+      all.map((i) => i.id),
+    );
+    expect(all[0]).toMatchObject({ open_conflicts: 0, open_errors: 0 });
+  });
+
+  it('resolveConflict() can re-rate the severity; a second resolve is 55000 until reopenConflict()', async (ctx) => {
+    ctx.skip(!api.resolveSeverity || !api.reopen, PENDING);
+    await client.register({
+      agentId: 'sev-a',
+      featureName: 'sev a',
+      schemaChanges: 'ALTER TABLE sev ADD COLUMN c int',
+    });
+    const r = await client.register({
+      agentId: 'sev-b',
+      featureName: 'sev b',
+      schemaChanges: 'ALTER TABLE sev ADD COLUMN c text',
+    });
+    const col = r.conflicts.find((c) => c.conflict_type === 'column') as Conflict;
+    const resolved = await client.resolveConflict(col.id, 'fine', {
+      reviewedBy: 'lead',
+      severity: 'warning',
+    });
+    expect(resolved).toMatchObject({ reviewed: true, reviewed_by: 'lead', severity: 'warning' });
+    expect((await rejection(client.resolveConflict(col.id, 'again'))).code).toBe('55000');
+    const reopened = await client.reopenConflict(col.id, 'not fine after all');
+    expect(reopened).toMatchObject({ id: col.id, reviewed: false });
+    expect((await client.resolveConflict(col.id, 'now fine')).reviewed).toBe(true);
   });
 });
 

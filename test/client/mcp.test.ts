@@ -1,10 +1,10 @@
 /**
- * The MCP server as an MCP client sees it: spawned over stdio by the SDK's
- * StdioClientTransport (`node --import tsx src/mcp/server.ts`, with
- * PGGIT_DATABASE_URL), against a real database.
+ * The MCP server as MCP clients see it: `pggit mcp` spawned over stdio by the
+ * SDK's StdioClientTransport (the CLI from source, from a neutral cwd), with
+ * PGGIT_DATABASE_URL and PGGIT_AGENT_ID, against a real database. The SDK
+ * client validates every structured result against the tool's output schema.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,80 +13,144 @@ import type {
   Conflict,
   HistoryEntry,
   Intent,
+  IntentSummary,
+  OpenConflict,
+  ParseResult,
   RegisterResult,
 } from '../../src/client/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+import { CLI, cleanEnv, intentCount, PENDING, pggit, type SqlApi, sqlApi, TSX } from './support.js';
 
 let db: TestDatabase;
-let mcp: Client;
+let api: SqlApi;
+const clients: Client[] = [];
+
+/** An MCP client connected to a fresh `pggit mcp` acting for `agentId`. */
+async function connect(agentId: string | undefined): Promise<Client> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(
+    cleanEnv({ PGGIT_DATABASE_URL: db.url, PGGIT_AGENT_ID: agentId }),
+  )) {
+    if (v !== undefined) env[k] = v;
+  }
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', TSX, CLI, 'mcp'],
+    cwd: tmpdir(),
+    env,
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'pggit-test', version: '0.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+let alice: Client;
+let bob: Client;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  delete env.DATABASE_URL;
-  env.PGGIT_DATABASE_URL = db.url;
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(root, 'src/mcp/server.ts')],
-    cwd: root,
-    env,
-    stderr: 'inherit',
-  });
-  mcp = new Client({ name: 'pggit-test', version: '0.0.0' });
-  await mcp.connect(transport);
+  api = await sqlApi(db);
+  [alice, bob] = await Promise.all([connect('mcp-alice'), connect('mcp-bob')]);
 });
 afterAll(async () => {
-  await mcp?.close();
+  await Promise.all(clients.map((c) => c.close()));
   await db?.close();
 });
 
 interface ToolResult {
   isError?: boolean;
   content: { type: string; text?: string }[];
+  structuredContent?: Record<string, unknown>;
 }
 
-async function call(name: string, args: Record<string, unknown>): Promise<ToolResult> {
-  return (await mcp.callTool({ name, arguments: args })) as ToolResult;
+async function call(
+  c: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<ToolResult> {
+  return (await c.callTool({ name, arguments: args })) as ToolResult;
 }
 
-/** The JSON of a successful tool result. */
-async function ok<T>(name: string, args: Record<string, unknown>): Promise<T> {
-  const r = await call(name, args);
+/** The structured result of a successful call (validated by the SDK), which the text repeats. */
+async function ok<T>(c: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const r = await call(c, name, args);
   expect(r.isError ?? false, r.content[0]?.text).toBe(false);
-  expect(r.content[0]?.type).toBe('text');
-  return JSON.parse(r.content[0]?.text ?? '') as T;
+  expect(r.structuredContent).toBeDefined();
+  expect(JSON.parse(r.content[0]?.text ?? '')).toEqual(r.structuredContent);
+  return r.structuredContent as T;
 }
 
-describe('pggit MCP server', () => {
+async function toolError(
+  c: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<string> {
+  const r = await call(c, name, args);
+  expect(r.isError).toBe(true);
+  return r.content[0]?.text ?? '';
+}
+
+const READ = [
+  'check_intent',
+  'list_intents',
+  'get_intent',
+  'list_conflicts',
+  'open_conflicts',
+  'history',
+  'parse_ddl',
+];
+const WRITE = [
+  'register_intent',
+  'start_intent',
+  'complete_intent',
+  'merge_intent',
+  'abandon_intent',
+  'resolve_conflict',
+  'reopen_conflict',
+];
+
+describe('pggit mcp: tools', () => {
+  it('lists the reference’s verbs, each with an output schema and all four annotations', async () => {
+    const { tools } = await alice.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([...READ, ...WRITE].sort());
+    for (const t of tools) {
+      expect(t.outputSchema?.type, t.name).toBe('object');
+      expect(t.annotations, t.name).toEqual({
+        readOnlyHint: READ.includes(t.name),
+        destructiveHint: t.name === 'abandon_intent',
+        idempotentHint: READ.includes(t.name),
+        openWorldHint: false,
+      });
+      expect((t.description ?? '').length, t.name).toBeGreaterThan(60);
+    }
+    const register = tools.find((t) => t.name === 'register_intent');
+    expect(register?.inputSchema.required).toEqual(['feature_name', 'schema_changes']);
+    expect(JSON.stringify(register?.inputSchema)).not.toContain('agent_id'); // from the environment
+    expect(register?.outputSchema?.required).toEqual(['intent', 'conflicts', 'warnings']);
+  });
+
+  it('the descriptions say how to coordinate: when to register, the severities, completed vs merged, abandoning, own intents', async () => {
+    const { tools } = await alice.listTools();
+    const d = (name: string) => tools.find((t) => t.name === name)?.description ?? '';
+    expect(d('register_intent')).toMatch(/BEFORE writing its migration/);
+    expect(d('register_intent')).toMatch(/"error" .* blocks starting/);
+    expect(d('register_intent')).toMatch(/"warning" .* does not block/);
+    expect(d('register_intent')).toMatch(/own intents .* never conflict/);
+    expect(d('complete_intent')).toMatch(/written and applied in the intent’s branch/);
+    expect(d('merge_intent')).toMatch(/reached the main schema/);
+    expect(d('abandon_intent')).toMatch(/releases the agents it was blocking/);
+    expect(alice.getInstructions()).toMatch(/Declare first, code second/);
+  });
+});
+
+describe('pggit mcp: coordinating two agents', () => {
   let a: Intent;
   let b: Intent;
 
-  it('lists its tools, with input schemas', async () => {
-    const { tools } = await mcp.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      'pggit_check',
-      'pggit_get_conflicts',
-      'pggit_get_intent',
-      'pggit_history',
-      'pggit_list_intents',
-      'pggit_register',
-      'pggit_resolve_conflict',
-      'pggit_transition',
-    ]);
-    const register = tools.find((t) => t.name === 'pggit_register');
-    expect(register?.inputSchema.required).toEqual(
-      expect.arrayContaining(['agent_id', 'feature_name', 'schema_changes']),
-    );
-    const transition = tools.find((t) => t.name === 'pggit_transition');
-    expect(JSON.stringify(transition?.inputSchema)).toContain('in_progress');
-  });
-
-  it('pggit_register declares intents; the second one conflicts with the first', async () => {
-    const first = await ok<RegisterResult>('pggit_register', {
-      agent_id: 'mcp-a',
+  it('register_intent records the environment’s agent id; a second agent’s overlapping intent conflicts', async () => {
+    const first = await ok<RegisterResult>(alice, 'register_intent', {
       feature_name: 'mcp orders',
       schema_changes: 'ALTER TABLE mcp_orders ADD COLUMN total numeric',
       risk_level: 'medium',
@@ -94,103 +158,211 @@ describe('pggit MCP server', () => {
     });
     a = first.intent;
     expect(a).toMatchObject({
+      agent_id: 'mcp-alice',
       status: 'registered',
       branch_name: 'feature/mcp_orders',
       risk_level: 'medium',
       metadata: { via: 'mcp' },
     });
-    const second = await ok<RegisterResult>('pggit_register', {
-      agent_id: 'mcp-b',
+    const second = await ok<RegisterResult>(bob, 'register_intent', {
       feature_name: 'mcp totals',
       schema_changes: 'ALTER TABLE mcp_orders ADD COLUMN total integer',
       tables_affected: ['mcp_orders'],
     });
     b = second.intent;
-    expect(b.status).toBe('conflicted');
+    expect(b).toMatchObject({ agent_id: 'mcp-bob', status: 'conflicted', conflicts_with: [a.id] });
     expect(second.conflicts).toContainEqual(
       expect.objectContaining({
         conflict_type: 'column',
         severity: 'error',
         affected_objects: ['public.mcp_orders.total'],
+        intent_a: b.id,
         intent_b: a.id,
       }),
     );
+    const history = await ok<{ history: HistoryEntry[] }>(alice, 'history', { intent_id: b.id });
+    expect(history.history.map((h) => h.changed_by)).toEqual(['mcp-bob']);
   });
 
-  it('pggit_check is a dry run', async () => {
-    const r = await ok<CheckResult>('pggit_check', {
-      agent_id: 'mcp-c',
+  it('an agent’s own intents never conflict', async () => {
+    const mine = await ok<RegisterResult>(alice, 'register_intent', {
+      feature_name: 'mcp orders again',
+      schema_changes: 'ALTER TABLE mcp_orders ADD COLUMN total numeric(12,2)',
+    });
+    expect(mine.conflicts.filter((c) => c.intent_b === a.id)).toEqual([]);
+    await ok(alice, 'abandon_intent', { intent_id: mine.intent.id, reason: 'duplicate' });
+  });
+
+  it('check_intent is a dry run; get_intent, list_conflicts, open_conflicts and parse_ddl read', async () => {
+    const before = await intentCount(db);
+    const r = await ok<CheckResult>(bob, 'check_intent', {
       feature_name: 'mcp drop',
       schema_changes: 'ALTER TABLE mcp_orders DROP COLUMN total',
     });
-    expect(r.conflicts_detected).toBeGreaterThan(0);
-    expect(r.conflicts.map((c) => c.with_agent)).toEqual(
-      expect.arrayContaining(['mcp-a', 'mcp-b']),
+    expect(r.conflicts.map((c) => c.with_agent)).toContain('mcp-alice');
+    expect(r.conflicts.map((c) => c.with_agent)).not.toContain('mcp-bob');
+    expect(await intentCount(db)).toBe(before);
+
+    expect(await ok(alice, 'get_intent', { intent_id: a.id })).toMatchObject({
+      intent: { id: a.id, conflicts_with: [b.id] },
+    });
+    expect(await ok(alice, 'get_intent', { intent_id: 'no-such-intent' })).toEqual({
+      intent: null,
+    });
+    const listed = await ok<{ conflicts: Conflict[] }>(alice, 'list_conflicts', {
+      intent_id: a.id,
+    });
+    expect(listed.conflicts.map((c) => c.conflict_type).sort()).toEqual(['column', 'table']);
+    const open = await ok<{ conflicts: OpenConflict[] }>(alice, 'open_conflicts', {
+      intent_id: b.id,
+    });
+    expect(open.conflicts.map((c) => [c.agent_a, c.agent_b])).toEqual([
+      ['mcp-bob', 'mcp-alice'],
+      ['mcp-bob', 'mcp-alice'],
+    ]);
+    expect(
+      (await ok<{ conflicts: OpenConflict[] }>(alice, 'open_conflicts')).conflicts.length,
+    ).toBe(2);
+    const parsed = await ok<ParseResult>(alice, 'parse_ddl', {
+      schema_changes: 'CREATE TABLE p (id int); CREATE INDEX ON p (id)',
+      default_schema: 'app',
+    });
+    expect(parsed.statements.map((s) => s.kind)).toEqual(['CREATE TABLE', 'CREATE INDEX']);
+    expect(parsed.objects.map((o) => o.qualified)).toContain('app.p');
+  });
+
+  it('errors are tool errors with the SQLSTATE and hints naming tools; the server keeps serving', async () => {
+    const blocked = await toolError(bob, 'start_intent', { intent_id: b.id });
+    expect(blocked).toMatch(/^error \[55000\]: cannot move intent/);
+    expect(blocked).toContain('hint: resolve them with the resolve_conflict tool');
+    expect(blocked).not.toContain('pggit_resolve_conflict');
+    expect(await toolError(bob, 'history', { intent_id: 'no-such-intent' })).toMatch(
+      /^error \[P0002\]: /,
     );
-    expect(await ok<Intent[]>('pggit_list_intents', {})).toHaveLength(2);
-  });
-
-  it('pggit_get_intent and pggit_list_intents', async () => {
-    expect(await ok<Intent>('pggit_get_intent', { intent_id: a.id })).toMatchObject({
-      id: a.id,
-      conflicts_with: [b.id],
+    expect(await toolError(bob, 'register_intent', { feature_name: 'x' })).toMatch(
+      /schema_changes/,
+    );
+    expect(
+      await toolError(bob, 'resolve_conflict', { conflict_id: 999_999, resolution_notes: 'x' }),
+    ).toMatch(/^error \[P0002\]: /);
+    expect(await ok(bob, 'get_intent', { intent_id: a.id })).toMatchObject({
+      intent: { id: a.id },
     });
-    expect(await ok<null>('pggit_get_intent', { intent_id: 'no-such-intent' })).toBeNull();
-    const conflicted = await ok<Intent[]>('pggit_list_intents', { status: 'conflicted' });
-    expect(conflicted.map((i) => i.id)).toEqual([b.id]);
-    const ofA = await ok<Intent[]>('pggit_list_intents', { agent_id: 'mcp-a' });
-    expect(ofA.map((i) => i.id)).toEqual([a.id]);
   });
 
-  it('SQL errors are tool errors carrying the SQLSTATE, and the server keeps serving', async () => {
-    const blocked = await call('pggit_transition', { intent_id: b.id, to: 'in_progress' });
-    expect(blocked.isError).toBe(true);
-    expect(blocked.content[0]?.text).toMatch(/^error \[55000\]: cannot move intent/);
-    expect(blocked.content[0]?.text).toContain('hint: ');
-
-    const unknown = await call('pggit_history', { intent_id: 'no-such-intent' });
-    expect(unknown.isError).toBe(true);
-    expect(unknown.content[0]?.text).toMatch(/^error \[P0002\]: /);
-
-    const empty = await call('pggit_register', {
-      agent_id: '',
-      feature_name: 'x',
-      schema_changes: 'CREATE TABLE x (id int)',
+  it('resolve, then start → complete → merge: every write recorded as the environment’s agent', async () => {
+    const { conflicts } = await ok<{ conflicts: Conflict[] }>(bob, 'list_conflicts', {
+      intent_id: b.id,
     });
-    expect(empty.isError).toBe(true);
-    expect(empty.content[0]?.text).toMatch(/^error \[22023\]: .*agent_id/);
-
-    expect(await ok<Intent>('pggit_get_intent', { intent_id: a.id })).toMatchObject({ id: a.id });
-  });
-
-  it('pggit_get_conflicts, pggit_resolve_conflict, pggit_transition and pggit_history', async () => {
-    const conflicts = await ok<Conflict[]>('pggit_get_conflicts', { intent_id: b.id });
-    expect(conflicts.length).toBeGreaterThanOrEqual(2);
-    for (const c of conflicts) {
-      const resolved = await ok<Conflict>('pggit_resolve_conflict', {
+    // (those with alice's abandoned duplicate were resolved when it was abandoned)
+    for (const c of conflicts.filter((x) => !x.reviewed)) {
+      const { conflict } = await ok<{ conflict: Conflict }>(bob, 'resolve_conflict', {
         conflict_id: c.id,
         resolution_notes: 'one total column, numeric',
-        reviewed_by: 'mcp-lead',
       });
-      expect(resolved).toMatchObject({ id: c.id, reviewed: true, reviewed_by: 'mcp-lead' });
+      expect(conflict).toMatchObject({ id: c.id, reviewed: true, reviewed_by: 'mcp-bob' });
     }
-    expect((await ok<Intent>('pggit_get_intent', { intent_id: b.id })).status).toBe('registered');
-    const started = await ok<Intent>('pggit_transition', {
-      intent_id: b.id,
-      to: 'in_progress',
-      reason: 'resolved',
-    });
-    expect(started.status).toBe('in_progress');
     expect(
-      (await ok<Intent>('pggit_transition', { intent_id: a.id, to: 'abandoned' })).status,
-    ).toBe('abandoned');
-
-    const history = await ok<HistoryEntry[]>('pggit_history', { intent_id: b.id });
-    expect(history.map((h) => [h.old_status, h.new_status])).toEqual([
-      [null, 'conflicted'],
-      ['conflicted', 'registered'],
-      ['registered', 'in_progress'],
+      (await ok<{ intent: Intent }>(bob, 'get_intent', { intent_id: b.id })).intent.status,
+    ).toBe('registered');
+    for (const [tool, status] of [
+      ['start_intent', 'in_progress'],
+      ['complete_intent', 'completed'],
+      ['merge_intent', 'merged'],
+    ] as const) {
+      const { intent } = await ok<{ intent: Intent }>(bob, tool, {
+        intent_id: b.id,
+        reason: `${tool} by bob`,
+      });
+      expect(intent.status).toBe(status);
+    }
+    const { history } = await ok<{ history: HistoryEntry[] }>(bob, 'history', { intent_id: b.id });
+    expect(history.map((h) => [h.old_status, h.new_status, h.changed_by])).toEqual([
+      [null, 'conflicted', 'mcp-bob'],
+      ['conflicted', 'registered', 'mcp-bob'],
+      ['registered', 'in_progress', 'mcp-bob'],
+      ['in_progress', 'completed', 'mcp-bob'],
+      ['completed', 'merged', 'mcp-bob'],
     ]);
-    expect(history[2]?.reason).toBe('resolved');
+    expect(history[2]?.reason).toBe('start_intent by bob');
+    const abandoned = await ok<{ intent: Intent }>(alice, 'abandon_intent', { intent_id: a.id });
+    expect(abandoned.intent.status).toBe('abandoned');
+    const ofA = await ok<{ history: HistoryEntry[] }>(alice, 'history', { intent_id: a.id });
+    expect(ofA.history.at(-1)).toMatchObject({ new_status: 'abandoned', changed_by: 'mcp-alice' });
+  });
+
+  it('reopen_conflict records the environment’s agent in the conflict’s log', async () => {
+    const x = await ok<RegisterResult>(alice, 'register_intent', {
+      feature_name: 'mcp reopen a',
+      schema_changes: 'ALTER TABLE mcp_reopen ADD COLUMN c int',
+    });
+    const y = await ok<RegisterResult>(bob, 'register_intent', {
+      feature_name: 'mcp reopen b',
+      schema_changes: 'ALTER TABLE mcp_reopen ADD COLUMN c text',
+    });
+    const col = y.conflicts.find((c) => c.conflict_type === 'column') as Conflict;
+    await ok(bob, 'resolve_conflict', { conflict_id: col.id, resolution_notes: 'fine' });
+    const { conflict } = await ok<{ conflict: Conflict }>(alice, 'reopen_conflict', {
+      conflict_id: col.id,
+      reason: 'not fine',
+    });
+    expect(conflict).toMatchObject({ id: col.id, reviewed: false });
+    const { conflicts } = await ok<{ conflicts: Conflict[] }>(alice, 'list_conflicts', {
+      intent_id: y.intent.id,
+    });
+    const log = conflicts.find((c) => c.id === col.id)?.events;
+    expect(log?.map((e) => [e.event, e.actor])).toEqual([
+      ['resolved', 'mcp-bob'],
+      ['reopened', 'mcp-alice'],
+    ]);
+    await ok(alice, 'abandon_intent', { intent_id: x.intent.id });
+    await ok(bob, 'abandon_intent', { intent_id: y.intent.id });
+  });
+
+  it('list_intents pages, with open conflict counts', async (ctx) => {
+    ctx.skip(!api.paging, PENDING);
+    const page = await ok<{ intents: IntentSummary[]; next_after: string | null }>(
+      alice,
+      'list_intents',
+      {
+        limit: 1,
+      },
+    );
+    expect(page.intents).toHaveLength(1);
+    expect(page.next_after).toBe(page.intents[0]?.id);
+    const rest = await ok<{ intents: IntentSummary[]; next_after: string | null }>(
+      alice,
+      'list_intents',
+      {
+        after: page.next_after,
+      },
+    );
+    expect(rest.next_after).toBeNull();
+    expect(rest.intents.every((i) => typeof i.open_conflicts === 'number')).toBe(true);
+    const bobs = await ok<{ intents: IntentSummary[] }>(alice, 'list_intents', {
+      agent_id: 'mcp-bob',
+      status: 'merged',
+    });
+    expect(bobs.intents.map((i) => i.id)).toEqual([b.id]);
+  });
+});
+
+describe('pggit mcp: configuration', () => {
+  it('without PGGIT_AGENT_ID, write tools refuse with a clear error; reads work', async () => {
+    const anonymous = await connect(undefined);
+    const err = await toolError(anonymous, 'register_intent', {
+      feature_name: 'anon',
+      schema_changes: 'CREATE TABLE anon (id int)',
+    });
+    expect(err).toMatch(/^error \[no_agent_id\]: PGGIT_AGENT_ID is not set/);
+    expect(await intentCount(db, "feature_name = 'anon'")).toBe(0);
+    expect(await ok(anonymous, 'open_conflicts')).toEqual({ conflicts: [] });
+  });
+
+  it('without a database URL, `pggit mcp` exits 2 at once with one line', async () => {
+    const r = await pggit(['mcp'], { env: { PGGIT_AGENT_ID: 'x' } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: no database: give --database-url/);
   });
 });
