@@ -142,6 +142,9 @@ describe('a backend killed with SIGKILL in the middle of a registration', () => 
     try {
       const url = local(['url']);
       const admin = await connect(url);
+      // the local cluster runs with synchronous_commit off: what this test
+      // commits before the crash must be on disk before the crash
+      await admin.query('SET synchronous_commit = on');
       await admin.query(`CREATE FUNCTION test_pause() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN IF NEW.slug LIKE 'fault%' THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$`);
       await admin.query(`CREATE TRIGGER test_pause BEFORE INSERT OR UPDATE ON pggit.tb_pggit_branch_counter
