@@ -1,7 +1,10 @@
 /**
- * The main job: three agents coordinate their schema changes through pggit's
- * SQL API on the local database. Every call below is plain SQL that any client
- * could send; the demo prints each one and what a user would see.
+ * The main job: agents coordinate their schema changes through pggit's SQL
+ * API on the local database. Every call below is plain SQL that any client
+ * could send; the demo prints each one and what a user would see: conflicts
+ * on both sides, a blocked start and its resolution, the history, the drift
+ * guard catching DDL nobody declared, and the lease of an agent that went
+ * silent running out.
  *
  *   npm run demo        (sets up PostgreSQL, the PLV8 runtime and pggit first)
  */
@@ -145,6 +148,8 @@ ALTER TABLE "users" ADD COLUMN "stripe_customer_id" VARCHAR(64);`,
       );
     }
 
+    await driftAndLeases(client, auth);
+
     out();
     out('Every intent, as psql users see it:');
     out(
@@ -161,6 +166,81 @@ ALTER TABLE "users" ADD COLUMN "stripe_customer_id" VARCHAR(64);`,
   } finally {
     await client.end();
   }
+}
+
+/** The drift guard in warn mode, and a lease that runs out. */
+async function driftAndLeases(client: pg.Client, auth: Intent) {
+  const warnings: string[] = [];
+  client.on('notice', (n) => {
+    if (n.severity === 'WARNING') warnings.push(n.message ?? '');
+  });
+  const guard = await sql<{ drift_guard: boolean }>(client, 'SELECT pggit_version() AS result');
+  out();
+  if (!guard.drift_guard) {
+    out('(the drift guard is not installed here: it needs pggit install to run as a superuser)');
+  } else {
+    out(
+      "The application's table exists (the owner creates it, with the guard off for its session):",
+    );
+    await sql(client, "SELECT set_config('pggit.drift_mode', 'off', false) AS result");
+    await sql(client, 'CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY, email text)');
+    await sql(client, "SELECT set_config('pggit.drift_mode', '', false) AS result");
+    out();
+    out('claude-auth runs its declared migration, then a statement it never declared:');
+    await sql(client, "SELECT set_config('pggit.agent_id', 'claude-auth', false) AS result");
+    await sql(client, 'ALTER TABLE ONLY users ADD COLUMN oauth_provider text');
+    await sql(client, 'ALTER TABLE users ADD COLUMN last_login timestamptz');
+    for (const w of warnings.splice(0)) out(`   -> WARNING: ${w}`);
+    const applied = await sql<Intent & { applied_at: string | null }>(
+      client,
+      'SELECT pggit_get_intent($1) AS result',
+      [auth.id],
+    );
+    out(`   -> "${auth.feature_name}" is applied: ${applied.applied_at !== null}`);
+    const drift = await sql<{ agent_id: string; finding: string; command_tag: string }[]>(
+      client,
+      'SELECT pggit_drift() AS result',
+    );
+    for (const d of drift) out(`   -> drift: ${d.agent_id} ${d.finding} (${d.command_tag})`);
+    await sql(client, "SELECT set_config('pggit.agent_id', '', false) AS result");
+  }
+
+  out();
+  out('claude-docs declares a change with a one-minute lease, then goes silent:');
+  const docs = await register(
+    client,
+    'claude-docs',
+    'user comments',
+    "COMMENT ON COLUMN users.email IS 'the login';",
+  );
+  await sql(client, 'SELECT pggit_heartbeat(intent_id => $1, lease_seconds => 60) AS result', [
+    docs.id,
+  ]);
+  // pggit's clock moves only when the owner allows it (tests and demos do)
+  await sql(client, "SELECT pggit_set_setting('clock_override', 'on') AS result");
+  await sql(
+    client,
+    "SELECT set_config('pggit.now', (now() + interval '2 minutes')::text, false) AS result",
+  );
+  out('   (two minutes later)');
+  const check = await sql<{ conflicts: { with_agent: string }[] }>(
+    client,
+    'SELECT pggit_check(agent_id => $1, feature_name => $2, schema_changes => $3) AS result',
+    ['claude-docs-2', 'user comments again', "COMMENT ON COLUMN users.email IS 'e-mail'"],
+  );
+  const withDocs = check.conflicts.filter((c) => c.with_agent === 'claude-docs').length;
+  out(`   -> a newcomer's conflicts with the silent claude-docs: ${withDocs}`);
+  const swept = await sql<{ swept: number }>(client, 'SELECT pggit_sweep() AS result');
+  out(`   -> pggit_sweep() abandoned ${swept.swept} expired intent(s)`);
+  const history = await sql<{ new_status: string; reason: string | null }[]>(
+    client,
+    'SELECT pggit_history($1) AS result',
+    [docs.id],
+  );
+  const last = history.at(-1);
+  out(`   -> "${docs.feature_name}" is ${last?.new_status}: ${last?.reason}`);
+  await sql(client, "SELECT set_config('pggit.now', '', false) AS result");
+  await sql(client, "SELECT pggit_set_setting('clock_override', 'off') AS result");
 }
 
 await main();
