@@ -29,7 +29,9 @@ async function version(url: string): Promise<string> {
   }
 }
 
-describe('scripts/local-db.sh', () => {
+// The checkout's own clusters: not part of a run against another server
+// (PGGIT_DATABASE_URL), which must not install packages or start clusters.
+describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', () => {
   it('`url` prints exactly one postgres:// line, the same each time, for a migrated database', async () => {
     const first = run(['url']);
     const second = run(['url']);

@@ -77,7 +77,12 @@ describe('the pipeline', () => {
     }
   });
 
-  it('statement_timeout stops an endless JS loop and the backend survives', async () => {
+  it('statement_timeout stops an endless JS loop and the backend survives', async (ctx) => {
+    // our runtime's own guarantee (57014): real PLV8 says XX000 where it stops
+    // a loop at all (upstream as released may not: its issue #187), so on a
+    // server with real PLV8 this is not pggit's to test
+    const real = await db.query("SELECT 1 FROM pg_extension WHERE extname = 'plv8'");
+    if (real.rowCount) ctx.skip();
     await db.query(
       'CREATE FUNCTION test_spin() RETURNS int LANGUAGE plv8 AS $$ while (true) {} $$',
     );
