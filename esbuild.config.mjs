@@ -58,25 +58,47 @@ const quoteName = (n) => `"${n}"`;
 // names chosen at install (plain lower-case identifiers, checked there).
 export const SCHEMA = ':PGGIT_SCHEMA';
 export const API_SCHEMA = ':PGGIT_API_SCHEMA';
-/** Every function runs with this search_path, and every name in pggit's SQL is qualified. */
+/**
+ * Where the rights change, the search_path is pinned and every name in
+ * pggit's SQL is qualified: the API functions and the event-trigger
+ * functions are SECURITY DEFINER with this setting. pggit's own functions
+ * behind them run as the owner inside those calls (and their plans are the
+ * owner's to trust), so they need neither: no caller but the owner may
+ * execute them, and each SET clause would cost a call more than the work
+ * (setting search_path throws away the cached namespace look-ups).
+ */
 const SEARCH_PATH = 'SET search_path = pg_catalog, pg_temp';
+/**
+ * The registry's statements are prepared once and run with generic plans: a
+ * statement with an array parameter would otherwise be planned afresh at
+ * every call (PostgreSQL keeps choosing a custom plan when the generic one's
+ * estimate looks dearer), which cost more than running it. Set by the API
+ * functions that call into PLV8, for the statements the call prepares.
+ */
+const GENERIC_PLANS = 'SET plan_cache_mode = force_generic_plan';
 /** The bundle's home in a PLV8 context: one per pggit schema, so two installs never mix. */
 const GLOBAL = `globalThis['__pggit:${SCHEMA}']`;
 
-/** An internal function written in SQL or PL/pgSQL. */
+const isEntryPoint = (fn) => fn.returns === 'event_trigger';
+
+/**
+ * An internal function written in SQL or PL/pgSQL. A query given as SQL
+ * becomes `RETURN (query)` in PL/pgSQL: the session keeps its plan, where a
+ * LANGUAGE sql function that is not inlined plans its body at every call.
+ */
 function renderBodied(fn) {
   const sig = signature(SCHEMA, fn.name, fn.args);
   const params = fn.args.map((a) => `${quoteName(a.name)} ${a.passAs?.type ?? a.type}`).join(', ');
-  if (fn.body.text.includes('$pggit_sql$'))
-    throw new Error(`${fn.name}'s body contains $pggit_sql$`);
+  const text = fn.body.language === 'sql' ? `BEGIN RETURN (${fn.body.text}); END` : fn.body.text;
+  if (text.includes('$pggit_sql$')) throw new Error(`${fn.name}'s body contains $pggit_sql$`);
+  const rights = isEntryPoint(fn) ? ` SECURITY DEFINER ${SEARCH_PATH}` : '';
   return [
     `CREATE OR REPLACE FUNCTION ${SCHEMA}.${fn.name}(${params})`,
     `  RETURNS ${fn.returns}`,
-    `  LANGUAGE ${fn.body.language} ${fn.volatility} SECURITY DEFINER ${SEARCH_PATH}`,
-    `AS $pggit_sql$${fn.body.text.startsWith('\n') ? '' : ' '}${fn.body.text}${fn.body.text.endsWith('\n') ? '' : ' '}$pggit_sql$;`,
+    `  LANGUAGE plpgsql ${fn.volatility}${rights}`,
+    `AS $pggit_sql$${text.startsWith('\n') ? '' : ' '}${text}${text.endsWith('\n') ? '' : ' '}$pggit_sql$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...grants(fn, sig),
     '',
   ].join('\n');
 }
@@ -101,7 +123,7 @@ function renderInternal(fn, hash, tag) {
   return [
     `CREATE OR REPLACE FUNCTION ${SCHEMA}.${fn.name}(${params})`,
     `  RETURNS ${fn.returns}`,
-    `  LANGUAGE plv8 ${fn.volatility} SECURITY DEFINER ${SEARCH_PATH}`,
+    `  LANGUAGE plv8 ${fn.volatility}`,
     `AS ${tag}`,
     `var pggit = ${GLOBAL};`,
     `if (pggit === undefined || pggit.buildHash !== '${hash}') {`,
@@ -112,12 +134,15 @@ function renderInternal(fn, hash, tag) {
     `${tag};`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
-    ...grants(fn, sig),
     '',
   ].join('\n');
 }
 
-/** The SQL API function: a one-line LANGUAGE sql call of the internal function. */
+/**
+ * The SQL API function: SECURITY DEFINER, the search_path pinned, calling
+ * pggit's own function (and, for writers, reading the intent back in SQL).
+ * PL/pgSQL, whose plans a session keeps.
+ */
 function renderApi(fn) {
   const params = fn.args
     .map(
@@ -127,17 +152,16 @@ function renderApi(fn) {
     .join(', ');
   const passed = fn.args.map((a, i) => a.passAs?.expr ?? `$${i + 1}`).join(', ');
   const call = `${SCHEMA}.${fn.name}(${passed})`;
-  // PL/pgSQL, whose plans a session keeps (a LANGUAGE sql function that is
-  // not inlined plans its body again at every call)
   const body =
     fn.apiResult === undefined
       ? `BEGIN RETURN ${call}; END`
       : `DECLARE r ${fn.returns}; BEGIN r := ${call}; RETURN ${fn.apiResult}; END`;
   const sig = signature(API_SCHEMA, fn.api, fn.args);
+  const settings = fn.js !== undefined ? `${SEARCH_PATH} ${GENERIC_PLANS}` : SEARCH_PATH;
   return [
     `CREATE OR REPLACE FUNCTION ${API_SCHEMA}.${fn.api}(${params})`,
     `  RETURNS ${fn.returns}`,
-    `  LANGUAGE plpgsql ${fn.volatility} ${SEARCH_PATH}`,
+    `  LANGUAGE plpgsql ${fn.volatility} SECURITY DEFINER ${settings}`,
     `AS $pggit_api$ ${body} $pggit_api$;`,
     `COMMENT ON FUNCTION ${sig} IS ${sqlString(fn.comment)};`,
     `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
@@ -204,7 +228,7 @@ export async function renderSql() {
     '',
     `CREATE OR REPLACE FUNCTION ${SCHEMA}.bundle_init()`,
     '  RETURNS void',
-    `  LANGUAGE plv8 VOLATILE SECURITY DEFINER ${SEARCH_PATH}`,
+    '  LANGUAGE plv8 VOLATILE',
     `AS ${tag}`,
     bundle.trimEnd(),
     `${GLOBAL} = { buildHash: '${hash}', functions: pggitBundle.create(plv8, { schema: '${SCHEMA}', apiSchema: '${API_SCHEMA}', buildHash: '${hash}' }) };`,

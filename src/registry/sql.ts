@@ -33,10 +33,11 @@ export function statements(s: string) {
   /** An intent as the API shows it: every column but the registry's own bookkeeping. */
   const intentJson = (alias: string) =>
     `((to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')
-      || jsonb_build_object('conflicts_with', ${s}.conflicts_with(${alias}.id),
-                            'expired', ${alias}.lease_expires_at <= ${s}.clock()))`;
+      || jsonb_build_object('conflicts_with', ${conflictsWithSql(s, `${alias}.id`)},
+                            'expired', ${alias}.lease_expires_at <= ${clockSql(s)}))`;
   const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
-  const clock = `${s}.clock()`;
+  const clock = clockSql(s);
+  const canSee = (agent: string) => canSeeSql(s, agent);
   /** Active and unexpired: what counts for detection and holds others back. */
   const live = (alias: string) =>
     `${alias}.status IN (${ACTIVE_STATUS_SQL}) AND ${alias}.lease_expires_at > ${clock}`;
@@ -226,7 +227,7 @@ export function statements(s: string) {
                      FROM ${conflict} c
                      JOIN ${intent} a ON a.id = c.intent_a
                      JOIN ${intent} b ON b.id = c.intent_b
-                    WHERE c.id = $1::int AND (${s}.can_see(a.agent_id) OR ${s}.can_see(b.agent_id))`,
+                    WHERE c.id = $1::int AND (${canSee('a.agent_id')} OR ${canSee('b.agent_id')})`,
     conflictForUpdate: `SELECT ${conflictJson('c')} - 'resolution_suggestions_b' AS j
                           FROM ${conflict} c WHERE c.id = $1::int FOR UPDATE`,
     resolve: `UPDATE ${conflict} AS c
@@ -368,7 +369,7 @@ BEGIN
   END IF;
   RETURN (SELECT coalesce(jsonb_agg(to_jsonb(d.*) ORDER BY d.id DESC), '[]')
             FROM (SELECT * FROM ${s}.tb_pggit_drift
-                   WHERE (since IS NULL OR at >= since) AND ${s}.can_see(agent_id)
+                   WHERE (since IS NULL OR at >= since) AND ${canSee('agent_id')}
                    ORDER BY id DESC LIMIT "limit") d);
 END`,
 
@@ -390,11 +391,12 @@ BEGIN
     RAISE EXCEPTION '% must not be NULL', arg USING ERRCODE = '22023';
   END IF;
   IF g ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-    found := ARRAY(SELECT id FROM ${intent} WHERE id = g AND ${s}.can_see(agent_id));
+    found := ARRAY(SELECT id FROM ${intent} WHERE id = g AND ${canSee('agent_id')});
   ELSIF length(g) >= 4 AND g ~ '^[0-9a-f-]+$' THEN
-    -- the C-collated primary key serves LIKE 'prefix%'
-    found := ARRAY(SELECT id FROM ${intent} WHERE id LIKE g || '%' AND ${s}.can_see(agent_id)
-                    ORDER BY id LIMIT 11);
+    -- the C-collated primary key serves LIKE 'prefix%' when the prefix is known
+    -- at plan time: a dynamic statement, whatever plan_cache_mode the caller runs with
+    EXECUTE format('SELECT ARRAY(SELECT id FROM ${intent} WHERE id LIKE %L AND ${canSee('agent_id').replaceAll("'", "''")} ORDER BY id LIMIT 11)', g || '%')
+      INTO found;
   END IF;
   IF cardinality(found) > 1 THEN
     RAISE EXCEPTION '% "%" is ambiguous: it starts % intent ids', arg, g,
@@ -460,7 +462,7 @@ BEGIN
       SELECT i.seq, ${intentJson('i')} || to_jsonb(n.*) AS j
         FROM ${intent} i
         CROSS JOIN LATERAL (${openCounts('i.id')}) n
-       WHERE ${s}.can_see(i.agent_id)
+       WHERE ${canSee('i.agent_id')}
          AND (list_intents.status IS NULL OR i.status = list_intents.status)
          AND (list_intents.agent_id IS NULL OR i.agent_id = list_intents.agent_id)
          AND (after_seq IS NULL OR i.seq < after_seq)
@@ -623,6 +625,40 @@ BEGIN
     USING ERRCODE = '42501', HINT = 'the audit trail of intents and conflicts can only grow';
 END`,
   };
+}
+
+/**
+ * pggit's clock, as an expression for pggit's own statements (the same as
+ * the function <schema>.clock() of migration 000005, which the views call;
+ * a test keeps the two equal): the statement's time, or the session's
+ * pggit.now when the owner has turned clock_override on.
+ */
+export function clockSql(s: string): string {
+  return `(CASE WHEN (SELECT value FROM ${s}.tb_pggit_settings WHERE key = 'clock_override') = 'on'
+    THEN coalesce(nullif(current_setting('pggit.now', true), '')::timestamptz, statement_timestamp())
+    ELSE statement_timestamp() END)`;
+}
+
+/**
+ * Whether the session may see an agent's intents (the function
+ * <schema>.can_see of migration 000007, which the views call; a test keeps
+ * the two equal).
+ */
+export function canSeeSql(s: string, agent: string): string {
+  return `(coalesce((SELECT value FROM ${s}.tb_pggit_settings WHERE key = 'agent_isolation'), 'off') <> 'on'
+    OR ${agent} = session_user
+    OR session_user = (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = '${s}')
+    OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+    OR pg_has_role(session_user, 'pggit_admin', 'MEMBER'))`;
+}
+
+/** The ids of every intent an intent has a conflict with, in registration order (migration 000008). */
+export function conflictsWithSql(s: string, id: string): string {
+  return `(SELECT coalesce(jsonb_agg(o.id ORDER BY o.seq), '[]')
+     FROM ${s}.tb_pggit_intent o
+    WHERE o.id IN (SELECT c.intent_b FROM ${s}.tb_pggit_conflict c WHERE c.intent_a = ${id}
+                   UNION
+                   SELECT c.intent_a FROM ${s}.tb_pggit_conflict c WHERE c.intent_b = ${id}))`;
 }
 
 /**
