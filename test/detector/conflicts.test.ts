@@ -113,10 +113,14 @@ describe('conflict rules', () => {
         'ALTER TABLE t ADD CONSTRAINT c2 UNIQUE (y)',
       ),
     ).toEqual(['table:warning:public.t', 'constraint:warning:public.t.c1,public.t.c2']);
-    // two unnamed primary keys on one table: the same derived name
+    // two unnamed primary keys on one table: the same derived name, for the constraint and its index
     expect(
       cmp('ALTER TABLE t ADD PRIMARY KEY (id)', 'ALTER TABLE t ADD PRIMARY KEY (uuid)'),
-    ).toEqual(['table:warning:public.t', 'constraint:error:public.t.t_pkey']);
+    ).toEqual([
+      'table:warning:public.t',
+      'index:warning:public.t_pkey',
+      'constraint:error:public.t.t_pkey',
+    ]);
   });
 
   it('timing: the same normalised feature name by different agents', () => {

@@ -24,12 +24,12 @@ beforeAll(async () => {
 });
 
 function summarise(results: Comparison[]) {
-  const supported = results.filter((c) => c.supported);
+  const supported = results.filter((c) => c.supported && !c.skipped);
   const disagreements = supported.filter(
     (c) => c.missing.length > 0 || c.extra.length > 0 || c.indexColumns,
   );
   const unsupportedWithoutWarning = results.filter(
-    (c) => !c.supported && (c.warnings.length === 0 || c.extra.length > 0),
+    (c) => !c.supported && !c.skipped && (c.warnings.length === 0 || c.extra.length > 0),
   );
   return { supported, disagreements, unsupportedWithoutWarning };
 }
