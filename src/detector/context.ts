@@ -6,6 +6,7 @@ import { CATALOG_RELATIONS } from './catalog.js';
 import type { Cursor } from './cursor.js';
 import type { Token } from './lexer.js';
 import { qualify, quoteIdent } from './names.js';
+import type { NameMemo } from './naming.js';
 import type { ShadowCatalog } from './shadow.js';
 import type { DbObject, ObjectAction, ObjectKind } from './types.js';
 
@@ -37,6 +38,15 @@ export interface Ctx {
 }
 
 export const MAX_DEPTH = 200;
+
+/**
+ * The name memo of the shadow catalog (naming.ts), for a statement whose
+ * names are taken in the catalog; none inside a function body, whose names
+ * are never registered.
+ */
+export function memoOf(ctx: Ctx): NameMemo | undefined {
+  return ctx.live ? ctx.cat.memo : undefined;
+}
 
 /** Schema and name of a possibly qualified name; unqualified names resolve to the current schema. */
 export function resolve(ctx: Ctx, parts: string[], defaultSchema?: string): [string, string] {

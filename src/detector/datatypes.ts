@@ -7,6 +7,7 @@ import { CATALOG_TYPES } from './catalog.js';
 import {
   type Ctx,
   fail,
+  memoOf,
   namedObj,
   relObj,
   renamed,
@@ -343,7 +344,8 @@ function domainConstraints(ctx: Ctx, c: Cursor, domain: [string, string]): undef
       const body = c.parens();
       if (body) scanExpr(ctx, body, { entries: [] });
       const chosen =
-        name ?? chooseDomainCheckName(domain[1], (n) => ctx.cat.constraintTaken(domain[0], n));
+        name ??
+        chooseDomainCheckName(domain[1], (n) => ctx.cat.constraintTaken(domain[0], n), memoOf(ctx));
       const o = scopedObj(ctx, 'constraint', 'create', domain, chosen);
       o.domain = true;
       if (name === undefined) o.implicitName = true;

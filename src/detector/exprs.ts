@@ -321,6 +321,12 @@ function scanTokens(ctx: Ctx, c: Cursor, scope: Scope, window: boolean): undefin
         prev = t;
         continue;
       }
+      // LIKE ... ESCAPE 'c', ORDER BY / GROUP BY / PARTITION BY
+      if ((v === 'escape' && c.peek(1)?.type === 'string') || (v === 'by' && isByWord(prev))) {
+        c.next();
+        prev = t;
+        continue;
+      }
       if ((v === 'interval' || isTypedLiteralStart(c)) && literalFollows(c)) {
         skipTypedLiteral(ctx, c);
         prev = t;
@@ -348,11 +354,6 @@ function scanTokens(ctx: Ctx, c: Cursor, scope: Scope, window: boolean): undefin
       }
       if (v === 'nulls' && (c.isKw('first', 1) || c.isKw('last', 1))) {
         c.pos += 2;
-        prev = t;
-        continue;
-      }
-      if (v === 'escape' && c.peek(1)?.type === 'string') {
-        c.next();
         prev = t;
         continue;
       }
@@ -461,6 +462,14 @@ function scanTokens(ctx: Ctx, c: Cursor, scope: Scope, window: boolean): undefin
     resolveColumn(ctx, scope, parts);
     prev = t;
   }
+}
+
+function isByWord(prev: Token | undefined): boolean {
+  return (
+    prev !== undefined &&
+    prev.type === 'ident' &&
+    (prev.value === 'order' || prev.value === 'group' || prev.value === 'partition')
+  );
 }
 
 /** True when some entry of the scope chain has known columns including `col` (and no entry is unknown). */

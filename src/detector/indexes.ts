@@ -7,6 +7,7 @@
 import {
   type Ctx,
   fail,
+  memoOf,
   namedObj,
   relObj,
   relRef,
@@ -186,6 +187,7 @@ export function cloneIndexTo(
     index.columnNames,
     index.kind,
     ctx.cat.takenFor(child.schema, isConstraint),
+    memoOf(ctx),
   );
   emitIndex(ctx, table, name, index.keyTexts, true);
   for (const col of index.plainColumns) scopedObj(ctx, 'column', 'reference', table, col);
@@ -278,7 +280,8 @@ export function parseCreateIndex(ctx: Ctx, c: Cursor, unique: boolean): undefine
     if (e.column !== undefined) scopedObj(ctx, 'column', 'reference', table, e.column);
   const columnNames = indexColumnNames([...elements.map((e) => e.label), ...include]);
   const idxName =
-    name ?? chooseIndexName(table[1], columnNames, 'idx', ctx.cat.takenFor(table[0], false));
+    name ??
+    chooseIndexName(table[1], columnNames, 'idx', ctx.cat.takenFor(table[0], false), memoOf(ctx));
   emitIndex(
     ctx,
     table,

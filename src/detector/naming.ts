@@ -69,20 +69,33 @@ export function makeObjectName(name1: string, name2: string | undefined, label: 
 }
 
 /**
+ * Where a search for a free name may start: for each (name1, name2, label),
+ * the first pass not yet known to be taken. Exact as long as no name is freed,
+ * so its owner clears it whenever something is dropped or renamed; it keeps
+ * the thousandth `t_a_check999` of a script from costing a thousand tries.
+ */
+export type NameMemo = Map<string, number>;
+
+/**
  * The loop shared by ChooseRelationName (indexcmds.c) and ChooseConstraintName
  * (pg_constraint.c): `makeObjectName(name1, name2, label)`, then with `label1`,
- * `label2`, ... until the name is free.
+ * `label2`, ... until the name is free. The caller takes the name it gets.
  */
 export function chooseName(
   name1: string,
   name2: string | undefined,
   label: string,
   taken: (name: string) => boolean,
+  memo?: NameMemo,
 ): string {
-  let name = makeObjectName(name1, name2, label);
-  for (let pass = 1; taken(name) && pass < 10_000; pass++) {
+  const key = memo ? `${name1}\u0000${name2 ?? '\u0001'}\u0000${label}` : '';
+  let pass = memo?.get(key) ?? 0;
+  let name = makeObjectName(name1, name2, pass === 0 ? label : `${label}${pass}`);
+  while (taken(name) && pass < 1_000_000) {
+    pass++;
     name = makeObjectName(name1, name2, `${label}${pass}`);
   }
+  memo?.set(key, pass + 1);
   return name;
 }
 
@@ -141,9 +154,10 @@ export function chooseIndexName(
   columnNames: string[],
   kind: IndexNameKind,
   taken: (name: string) => boolean,
+  memo?: NameMemo,
 ): string {
-  if (kind === 'pkey') return chooseName(table, undefined, 'pkey', taken);
-  return chooseName(table, nameAddition(columnNames), kind, taken);
+  if (kind === 'pkey') return chooseName(table, undefined, 'pkey', taken, memo);
+  return chooseName(table, nameAddition(columnNames), kind, taken, memo);
 }
 
 /**
@@ -157,9 +171,10 @@ export function chooseCheckName(
   table: string,
   columnsRead: string[],
   taken: (name: string) => boolean,
+  memo?: NameMemo,
 ): string {
   const distinct = [...new Set(columnsRead)];
-  return chooseName(table, distinct.length === 1 ? distinct[0] : undefined, 'check', taken);
+  return chooseName(table, distinct.length === 1 ? distinct[0] : undefined, 'check', taken, memo);
 }
 
 /** An unnamed FOREIGN KEY (ATExecAddConstraint, tablecmds.c): `t_<cols>_fkey`, de-duplicated schema-wide. */
@@ -167,8 +182,9 @@ export function chooseForeignKeyName(
   table: string,
   columns: string[],
   taken: (name: string) => boolean,
+  memo?: NameMemo,
 ): string {
-  return chooseName(table, nameAddition(columns), 'fkey', taken);
+  return chooseName(table, nameAddition(columns), 'fkey', taken, memo);
 }
 
 /**
@@ -180,13 +196,18 @@ export function chooseSequenceName(
   table: string,
   column: string,
   taken: (name: string) => boolean,
+  memo?: NameMemo,
 ): string {
-  return chooseName(table, column, 'seq', taken);
+  return chooseName(table, column, 'seq', taken, memo);
 }
 
 /** The unnamed constraint of a domain (domainAddConstraint, typecmds.c): `d_check`. */
-export function chooseDomainCheckName(domain: string, taken: (name: string) => boolean): string {
-  return chooseName(domain, undefined, 'check', taken);
+export function chooseDomainCheckName(
+  domain: string,
+  taken: (name: string) => boolean,
+  memo?: NameMemo,
+): string {
+  return chooseName(domain, undefined, 'check', taken, memo);
 }
 
 /**

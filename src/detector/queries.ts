@@ -15,6 +15,7 @@ import {
   TEMP_SCHEMA,
 } from './context.js';
 import type { Cursor } from './cursor.js';
+import { parseType } from './datatypes.js';
 import { figureColname, functionCall, scanExpr } from './exprs.js';
 import type { Token } from './lexer.js';
 import { RESERVED_KEYWORDS } from './names.js';
@@ -290,6 +291,26 @@ function selectClauses(c: Cursor): Map<Clause, Cursor> {
 }
 
 /** Words after which a trailing identifier is an operand, not a column alias. */
+/** Reserved keywords that are whole values: an identifier after them is an alias. */
+const VALUE_WORDS = new Set([
+  'true',
+  'false',
+  'null',
+  'end',
+  'current_date',
+  'current_time',
+  'current_timestamp',
+  'localtime',
+  'localtimestamp',
+  'current_user',
+  'current_role',
+  'current_catalog',
+  'current_schema',
+  'session_user',
+  'system_user',
+  'user',
+]);
+
 const OPERAND_WORDS = new Set([
   'zone',
   'escape',
@@ -300,7 +321,6 @@ const OPERAND_WORDS = new Set([
   'nulls',
   'by',
   'partition',
-  'value',
 ]);
 
 interface Target {
@@ -318,31 +338,38 @@ function target(item: Cursor): Target {
   }
   const last = item.toks[item.end - 1] as Token;
   const before = item.end - 2 >= item.pos ? item.toks[item.end - 2] : undefined;
-  if (n >= 2 && (last.type === 'ident' || last.type === 'qident')) {
-    if (before?.type === 'ident' && before.value === 'as') {
-      return { expr: item.slice(item.pos, item.end - 2), alias: last.value };
-    }
-    const lastIsWord = last.type === 'qident' || !RESERVED_KEYWORDS.has(last.value ?? '');
-    const ends =
-      before !== undefined &&
-      (before.type === 'number' ||
-        before.type === 'string' ||
-        before.type === 'param' ||
-        before.type === 'qident' ||
-        (before.type === 'punct' && (before.text === ')' || before.text === ']')) ||
-        (before.type === 'ident' &&
-          !RESERVED_KEYWORDS.has(before.value ?? '') &&
-          !OPERAND_WORDS.has(before.value ?? '')));
-    if (lastIsWord && ends) {
-      // `a b`: an alias, unless `a.b` or `::type` came before (handled by `.`/`::` tokens)
-      const prevPrev = item.end - 3 >= item.pos ? item.toks[item.end - 3] : undefined;
-      const afterCast =
-        prevPrev?.type === 'punct' && (prevPrev.text === '::' || prevPrev.text === '.');
-      if (!afterCast || before?.type !== 'ident') {
-        return { expr: item.slice(item.pos, item.end - 1), alias: last.value };
-      }
-    }
+  if (n < 2 || (last.type !== 'ident' && last.type !== 'qident')) return { expr: item };
+  if (before?.type === 'ident' && before.value === 'as') {
+    return { expr: item.slice(item.pos, item.end - 2), alias: last.value };
   }
+  // a trailing `::type`: the alias, if any, is what the type leaves over
+  let cast = -1;
+  for (let i = item.pos; i < item.end; i++) {
+    const t = item.toks[i] as Token;
+    if (t.type === 'punct' && (t.text === '(' || t.text === '[')) i = item.matchParen(i);
+    else if (t.type === 'punct' && t.text === '::') cast = i;
+  }
+  if (cast >= 0) {
+    const ty = item.slice(cast + 1, item.end);
+    parseType(ty, '');
+    if (ty.pos === item.end - 1)
+      return { expr: item.slice(item.pos, item.end - 1), alias: last.value };
+    if (ty.pos >= cast + 1 && ty.pos < item.end - 1) return { expr: item };
+    if (ty.atEnd()) return { expr: item };
+  }
+  const lastIsWord = last.type === 'qident' || !RESERVED_KEYWORDS.has(last.value ?? '');
+  const ends =
+    before !== undefined &&
+    (before.type === 'number' ||
+      before.type === 'string' ||
+      before.type === 'param' ||
+      before.type === 'qident' ||
+      (before.type === 'punct' && (before.text === ')' || before.text === ']')) ||
+      (before.type === 'ident' && VALUE_WORDS.has(before.value ?? '')) ||
+      (before.type === 'ident' &&
+        !RESERVED_KEYWORDS.has(before.value ?? '') &&
+        !OPERAND_WORDS.has(before.value ?? '')));
+  if (lastIsWord && ends) return { expr: item.slice(item.pos, item.end - 1), alias: last.value };
   return { expr: item };
 }
 
@@ -664,8 +691,17 @@ function assignments(ctx: Ctx, c: Cursor, target: RangeEntry, scope: Scope): und
   }
 }
 
+/** A top-level clause keyword (never the FROM of IS [NOT] DISTINCT FROM). */
 function topLevel(c: Cursor, ...words: string[]): number {
-  return c.findKw(words);
+  for (let i = c.pos; i < c.end; i++) {
+    const t = c.toks[i] as Token;
+    if (t.type === 'punct' && (t.text === '(' || t.text === '[')) i = c.matchParen(i);
+    else if (t.type === 'ident' && words.includes(t.value ?? '')) {
+      if (t.value === 'from' && c.toks[i - 1]?.value === 'distinct') continue;
+      return i;
+    }
+  }
+  return -1;
 }
 
 function parseInsert(ctx: Ctx, c: Cursor, parent: Scope | undefined): QueryShape {

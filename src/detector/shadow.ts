@@ -8,7 +8,7 @@
  * database that already holds a clashing name PostgreSQL may choose another
  * suffix than we do (see README, "What cannot be known without the catalog").
  */
-import type { IndexNameKind } from './naming.js';
+import type { IndexNameKind, NameMemo } from './naming.js';
 
 export type RelKind =
   | 'table'
@@ -97,8 +97,11 @@ export class ShadowCatalog {
   declare readonly types: Map<string, 'enum' | 'domain' | 'composite' | 'range' | 'base'>;
   /** Extension name → schema it was created in. */
   declare readonly extensions: Map<string, string>;
+  /** Where name searches may start (naming.ts); cleared whenever a name may have been freed. */
+  declare readonly memo: NameMemo;
 
   constructor() {
+    this.memo = new Map();
     this.relations = new Map();
     this.constraintNames = new Map();
     this.procedures = new Map();
@@ -165,6 +168,7 @@ export class ShadowCatalog {
   dropConstraint(table: RelationInfo, name: string): ConstraintInfo | undefined {
     const c = table.constraints?.get(name);
     if (!c) return undefined;
+    this.memo.clear();
     table.constraints?.delete(name);
     const k = relKey(table.schema, name);
     const n = (this.constraintNames.get(k) ?? 1) - 1;
@@ -177,6 +181,7 @@ export class ShadowCatalog {
   renameConstraint(table: RelationInfo, from: string, to: string): ConstraintInfo | undefined {
     const c = table.constraints?.get(from);
     if (!c) return undefined;
+    this.memo.clear();
     table.constraints?.delete(from);
     this.decConstraint(table.schema, from);
     c.name = to;
@@ -210,6 +215,7 @@ export class ShadowCatalog {
     const key = relKey(schema, name);
     const r = this.relations.get(key);
     if (!r) return undefined;
+    this.memo.clear();
     this.relations.delete(key);
     if (r.kind === 'index' && r.table !== undefined) {
       this.relations.get(r.table)?.indexes?.delete(name);
@@ -229,6 +235,7 @@ export class ShadowCatalog {
     const key = relKey(schema, name);
     const r = this.relations.get(key);
     if (!r) return;
+    this.memo.clear();
     this.relations.delete(key);
     r.schema = newSchema;
     r.name = newName;

@@ -12,6 +12,7 @@
 import {
   type Ctx,
   fail,
+  memoOf,
   namedObj,
   relObj,
   renamed,
@@ -345,7 +346,12 @@ function columnSequence(ctx: Ctx, t: TableTarget, col: ColumnSpec): undefined {
   if (col.identity?.name) {
     [schema, name] = resolve(ctx, col.identity.name, t.table[0]);
   } else {
-    name = chooseSequenceName(t.table[1], col.name, (n) => ctx.cat.relationTaken(schema, n));
+    name = chooseSequenceName(
+      t.table[1],
+      col.name,
+      (n) => ctx.cat.relationTaken(schema, n),
+      memoOf(ctx),
+    );
     implicit = true;
   }
   const o = namedObj(ctx, 'sequence', 'create', schema, name);
@@ -364,7 +370,7 @@ function columnExpressions(ctx: Ctx, t: TableTarget, col: ColumnSpec): undefined
 
 /** CHECK constraints, named after the one column they read (heap.c), de-duplicated. */
 function addChecks(ctx: Ctx, t: TableTarget, specs: ConSpec[], only = false): undefined {
-  const checknames: string[] = [];
+  const checknames = new Set<string>();
   const [schema, tname] = t.table;
   for (const spec of specs) {
     const read: string[] = [];
@@ -378,9 +384,10 @@ function addChecks(ctx: Ctx, t: TableTarget, specs: ConSpec[], only = false): un
       chooseCheckName(
         tname,
         read,
-        (n) => checknames.includes(n) || ctx.cat.constraintTaken(schema, n),
+        (n) => checknames.has(n) || ctx.cat.constraintTaken(schema, n),
+        memoOf(ctx),
       );
-    checknames.push(name);
+    checknames.add(name);
     const o = scopedObj(ctx, 'constraint', 'create', t.table, name);
     if (spec.name === undefined) o.implicitName = true;
     if (ctx.live && t.info) {
@@ -436,7 +443,8 @@ function addIndexConstraints(
         : [...spec.columns, ...spec.include];
     const columnNames = indexColumnNames(labels);
     const name =
-      spec.name ?? chooseIndexName(tname, columnNames, kind, ctx.cat.takenFor(schema, true));
+      spec.name ??
+      chooseIndexName(tname, columnNames, kind, ctx.cat.takenFor(schema, true), memoOf(ctx));
     const con = scopedObj(ctx, 'constraint', 'create', t.table, name);
     const keyTexts =
       spec.type === 'x' ? (spec.elements ?? []).map((e) => e.text) : spec.columns.map(quoteIdent);
@@ -513,13 +521,18 @@ function addForeignKeys(ctx: Ctx, t: TableTarget, specs: ConSpec[], only = false
   for (const spec of specs) {
     const name =
       spec.name ??
-      chooseForeignKeyName(tname, spec.columns, (n) => ctx.cat.constraintTaken(schema, n));
+      chooseForeignKeyName(
+        tname,
+        spec.columns,
+        (n) => ctx.cat.constraintTaken(schema, n),
+        memoOf(ctx),
+      );
     const con = scopedObj(ctx, 'constraint', 'create', t.table, name);
     if (spec.name === undefined) con.implicitName = true;
     for (const col of spec.columns) scopedObj(ctx, 'column', 'reference', t.table, col);
     let refKey: string | undefined;
     if (spec.refTable) {
-      const ref = resolve(ctx, spec.refTable);
+      const ref = resolveRelation(ctx, spec.refTable);
       refKey = relKey(ref[0], ref[1]);
       namedObj(ctx, 'table', 'reference', ref[0], ref[1]);
       for (const col of referencedColumns(ctx, ref, spec.refColumns)) {
@@ -823,6 +836,7 @@ function likeCopies(ctx: Ctx, like: LikeClause, t: TableTarget): undefined {
         idx.columnNames,
         idx.kind,
         ctx.cat.takenFor(t.table[0], isConstraint),
+        memoOf(ctx),
       );
       emitIndex(ctx, t.table, name, idx.keyTexts, true);
       if (isConstraint) scopedObj(ctx, 'constraint', 'create', t.table, name).implicitName = true;
@@ -998,7 +1012,7 @@ function dropColumnDependents(ctx: Ctx, t: TableTarget, col: string): undefined 
   if (seq !== undefined) {
     const [ss, sn] = splitKey(seq);
     namedObj(ctx, 'sequence', 'drop', ss, sn);
-    ctx.cat.relations.delete(seq);
+    ctx.cat.dropRelation(ss, sn);
     info.sequences?.delete(col);
   }
   if (info.columns) info.columns = info.columns.filter((x) => x !== col);
@@ -1125,7 +1139,7 @@ function planAction(
         if (seq === undefined || !t.info?.identity?.has(n)) return;
         const [ss, sn] = splitKey(seq);
         namedObj(ctx, 'sequence', 'drop', ss, sn);
-        ctx.cat.relations.delete(seq);
+        ctx.cat.dropRelation(ss, sn);
         t.info.sequences?.delete(n);
         t.info.identity.delete(n);
       });

@@ -1821,6 +1821,7 @@ class Collector {
         return;
       case 'TransactionStmt':
       case 'VariableShowStmt':
+      case 'ConstraintsSetStmt':
         return;
       case 'SelectStmt': {
         // pg_dump's SELECT pg_catalog.set_config('search_path', '', false)

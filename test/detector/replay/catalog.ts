@@ -45,8 +45,7 @@ export interface Snapshot {
   deps: Set<string>;
   /** The same by OIDs (names change with renames). */
   depIds: Set<string>;
-  /** Extension members (not compared, but they exist for references). */
-  members: Set<string>;
+
   /** oid (+subid) → kind/qualified of referencable objects, to name dependency targets. */
   names: Map<string, { kind: string; qualified: string }>;
 }
@@ -103,18 +102,6 @@ SELECT json_build_object(
               AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))),
   'attrdefs', (SELECT coalesce(json_agg(json_build_array(d.oid, d.adrelid, d.adnum)), '[]') FROM pg_attrdef d),
   'rewrites', (SELECT coalesce(json_agg(json_build_array(w.oid, w.ev_class)), '[]') FROM pg_rewrite w WHERE w.oid >= 16384),
-  'members', (SELECT coalesce(json_agg(x), '[]') FROM (
-      SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS x
-        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-       WHERE EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
-      UNION ALL
-      SELECT 'function ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '()'
-        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-       WHERE EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
-      UNION ALL
-      SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)) m),
   'depends', (SELECT coalesce(json_agg(json_build_array(d.classid::regclass::text, d.objid, d.objsubid,
               d.refclassid::regclass::text, d.refobjid, d.refobjsubid, d.deptype)), '[]')
              FROM pg_depend d
@@ -126,6 +113,25 @@ type Row = (string | number | boolean | null)[];
 
 function q(...parts: string[]): string {
   return parts.map(quoteIdent).join('.');
+}
+
+const MEMBERS_SQL = `
+WITH ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
+SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS k
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+UNION ALL
+SELECT 'function ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '()'
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+UNION ALL
+SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)`;
+
+/** The objects extensions hold (not compared, but they exist for references). */
+export async function extensionMembers(client: pg.ClientBase): Promise<string[]> {
+  return (await client.query<{ k: string }>(MEMBERS_SQL)).rows.map((r) => r.k);
 }
 
 export async function snapshot(client: pg.ClientBase): Promise<Snapshot> {
@@ -267,8 +273,7 @@ export async function snapshot(client: pg.ClientBase): Promise<Snapshot> {
       }
     }
   }
-  const members = new Set((j.members ?? []).map(String));
-  return { objects, depends, allColumns, deps, depIds, names, members };
+  return { objects, depends, allColumns, deps, depIds, names };
 }
 
 export interface StatementDiff {

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { type DbObject, parseScript } from '../../../src/detector/index.js';
-import { diff, type Snapshot, snapshot } from './catalog.js';
+import { diff, extensionMembers, type Snapshot, snapshot } from './catalog.js';
 
 export interface History {
   name: string;
@@ -198,7 +198,6 @@ export async function replayHistory(url: string, h: History): Promise<StatementR
     const columns = new Set<string>();
     for (const s of snaps) {
       for (const k of s.objects.keys()) seen.add(k);
-      for (const k of s.members) seen.add(k);
       for (const c of s.allColumns) columns.add(c);
     }
     const catalog = await client.query<{ k: string }>(
@@ -211,6 +210,7 @@ export async function replayHistory(url: string, h: History): Promise<StatementR
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
         WHERE n.nspname IN ('pg_catalog', 'information_schema')`,
     );
+    for (const k of await extensionMembers(client)) seen.add(k);
     for (const r of catalog.rows) {
       if (r.k.startsWith('column ')) columns.add(r.k.slice(7));
       else seen.add(r.k);

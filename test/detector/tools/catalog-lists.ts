@@ -29,7 +29,7 @@ export async function readCatalogLists(url: string): Promise<CatalogLists> {
     return {
       version,
       functions: await list(
-        "SELECT DISTINCT proname AS n FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace",
+        "SELECT DISTINCT proname AS n FROM pg_proc p WHERE pronamespace = 'pg_catalog'::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e' AND d.refobjid <> (SELECT oid FROM pg_extension WHERE extname = 'plpgsql'))",
       ),
       relations: await list(
         "SELECT relname AS n FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace AND relkind IN ('r', 'v', 'm', 'p', 'S', 'f')",
