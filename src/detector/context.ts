@@ -109,6 +109,9 @@ export function namedObj(
   return push(ctx, { kind, action, schema, name, qualified: qualify(schema, name) });
 }
 
+/** The last table qualified by scopedObj: consecutive objects are mostly on one table. */
+let lastTable: [string, string, string] = ['', '', ''];
+
 /** A table-scoped object (column, constraint, trigger, policy) or an index. */
 export function scopedObj(
   ctx: Ctx,
@@ -118,13 +121,19 @@ export function scopedObj(
   name: string,
 ): DbObject {
   const [schema, tname] = table;
+  let t: string;
+  if (schema === lastTable[0] && tname === lastTable[1]) t = lastTable[2];
+  else {
+    t = qualify(schema, tname);
+    lastTable = [schema, tname, t];
+  }
   return push(ctx, {
     kind,
     action,
     schema,
     name,
-    table: qualify(schema, tname),
-    qualified: kind === 'index' ? qualify(schema, name) : qualify(schema, tname, name),
+    table: t,
+    qualified: kind === 'index' ? qualify(schema, name) : `${t}.${quoteIdent(name)}`,
   });
 }
 

@@ -301,8 +301,11 @@ const NUL = String.fromCharCode(0);
  * each replaced by U+FFFD (same length, so offsets stay), with the offset of the
  * first one (-1 when there is none).
  */
+const MAYBE_SURROGATE = /[\ud800-\udfff]/;
+
 export function replaceInvalidChars(sql: string): { text: string; first: number } {
   const nul = sql.indexOf(NUL);
+  if (nul < 0 && !MAYBE_SURROGATE.test(sql)) return { text: sql, first: -1 };
   LONE_SURROGATE.lastIndex = 0;
   const m = LONE_SURROGATE.exec(sql);
   if (nul < 0 && !m) return { text: sql, first: -1 };
@@ -405,16 +408,18 @@ export function lexUpTo(
     ) {
       return;
     }
-    // one shape for every token (fields may be undefined) keeps property access monomorphic
-    out.push({
+    // one shape for every token (fields may be undefined) keeps property access
+    // monomorphic; the rare error adds a field
+    const tok: Token = {
       type,
       text: text ?? sql.slice(start, end),
       start,
       end,
       value,
       unterminated: unterminated === true ? true : undefined,
-      error,
-    });
+    };
+    if (error !== undefined) tok.error = error;
+    out.push(tok);
   };
   /** Scans a '...' body starting after the opening quote; returns [end, terminated]. */
   const scanQuoted = (from: number, quote: number, backslash: boolean): [number, boolean] => {

@@ -57,9 +57,10 @@ const QUOTED = new Map<string, string>();
 
 /** PostgreSQL's quote_ident: `users` stays, `Users` becomes `"Users"`, `user` becomes `"user"`. */
 export function quoteIdent(name: string): string {
+  if (!needsQuoting(name)) return name;
   const hit = QUOTED.get(name);
   if (hit !== undefined) return hit;
-  const q = needsQuoting(name) ? `"${name.replace(/"/g, '""')}"` : name;
+  const q = `"${name.replace(/"/g, '""')}"`;
   if (QUOTED.size > 20_000) QUOTED.clear();
   QUOTED.set(name, q);
   return q;
@@ -109,7 +110,12 @@ function utf8Len(s: string, i: number): [bytes: number, units: number] {
 
 /** Truncates an identifier to 63 bytes of UTF-8 without splitting a character, as PostgreSQL does. */
 export function truncateIdent(name: string): string {
-  if (name.length <= 15) return name;
+  if (name.length <= 21) return name;
+  if (name.length <= 63) {
+    let ascii = true;
+    for (let i = 0; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
+    if (ascii) return name;
+  }
   let bytes = 0;
   let i = 0;
   while (i < name.length) {

@@ -531,7 +531,7 @@ export function analyse(ctx: Ctx, tokens: Token[]): string {
 }
 
 function str(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 /** The order of objects: qualified name, kind, action, signature (absent first), table. */
@@ -553,17 +553,98 @@ function compareObjects(a: DbObject, b: DbObject): number {
 
 /**
  * Sorted by qualified name, kind, action, signature, table; duplicates removed
- * (the first one kept, its `allColumns` merged). TimSort makes the script-wide
- * sort of already sorted statement runs cheap.
+ * (the first one kept, its `allColumns` merged).
  */
 export function sortObjects(objects: DbObject[]): DbObject[] {
   if (objects.length <= 1) return objects.slice();
-  const sorted = objects.slice().sort(compareObjects);
+  if (objects.length > 16) return sortMany(objects);
+  // insertion sort: statements hold a few objects, often nearly in order
+  const a = objects.slice();
+  return insertionSorted(a);
+}
+
+/** Sorts `a` in place (insertion sort) and drops duplicates. */
+function insertionSorted(a: DbObject[]): DbObject[] {
+  for (let i = 1; i < a.length; i++) {
+    const o = a[i] as DbObject;
+    let j = i - 1;
+    while (j >= 0 && compareObjects(a[j] as DbObject, o) > 0) {
+      a[j + 1] = a[j] as DbObject;
+      j--;
+    }
+    a[j + 1] = o;
+  }
+  return dedupSorted(a);
+}
+
+function dedupSorted(sorted: DbObject[]): DbObject[] {
   const out: DbObject[] = [];
   for (const o of sorted) {
     const prev = out[out.length - 1];
     if (prev === undefined || compareObjects(prev, o) !== 0) out.push(o);
     else if (o.allColumns && !prev.allColumns) out[out.length - 1] = { ...prev, allColumns: true };
+  }
+  return out;
+}
+
+/**
+ * The script's objects: the union of the statements' sorted lists, merged
+ * pairwise (cheaper than sorting them again), duplicates dropped.
+ */
+function mergeSorted(lists: DbObject[][]): DbObject[] {
+  let runs = lists.filter((l) => l.length > 0);
+  if (runs.length === 0) return [];
+  while (runs.length > 1) {
+    const next: DbObject[][] = [];
+    for (let i = 0; i < runs.length; i += 2) {
+      const a = runs[i] as DbObject[];
+      const b = runs[i + 1];
+      if (!b) {
+        next.push(a);
+        continue;
+      }
+      const out: DbObject[] = [];
+      let x = 0;
+      let y = 0;
+      while (x < a.length && y < b.length) {
+        const oa = a[x] as DbObject;
+        const ob = b[y] as DbObject;
+        const c = compareObjects(oa, ob);
+        if (c < 0) {
+          out.push(oa);
+          x++;
+        } else if (c > 0) {
+          out.push(ob);
+          y++;
+        } else {
+          out.push(ob.allColumns && !oa.allColumns ? { ...oa, allColumns: true } : oa);
+          x++;
+          y++;
+        }
+      }
+      while (x < a.length) out.push(a[x++] as DbObject);
+      while (y < b.length) out.push(b[y++] as DbObject);
+      next.push(out);
+    }
+    runs = next;
+  }
+  return (runs[0] as DbObject[]).slice();
+}
+
+/** Many objects: bucketed by qualified name, whose distinct values are sorted natively. */
+function sortMany(objects: DbObject[]): DbObject[] {
+  const byName = new Map<string, DbObject[]>();
+  for (const o of objects) {
+    const l = byName.get(o.qualified);
+    if (l) l.push(o);
+    else byName.set(o.qualified, [o]);
+  }
+  const names = [...byName.keys()].sort();
+  const out: DbObject[] = [];
+  for (const n of names) {
+    const l = byName.get(n) as DbObject[];
+    if (l.length === 1) out.push(l[0] as DbObject);
+    else for (const o of dedupSorted(l.sort(compareObjects))) out.push(o);
   }
   return out;
 }
@@ -604,7 +685,7 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
     analyse,
   };
   let truncated = false;
-  const all: DbObject[] = [];
+  const all: DbObject[][] = [];
   for (const script of scripts) {
     if (truncated) break;
     const raw = typeof script === 'string' ? script : String(script);
@@ -651,8 +732,14 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
       }
       for (const m of ctx.warnings)
         warnings.push({ statement: index, message: `statement ${index + 1}: ${m}` });
-      const objects = sortObjects(ctx.objects);
-      for (const o of objects) all.push(o);
+      // the statement's own list, sorted in place
+      const objects =
+        ctx.objects.length > 16
+          ? sortMany(ctx.objects)
+          : ctx.objects.length <= 1
+            ? ctx.objects
+            : insertionSorted(ctx.objects);
+      all.push(objects);
       statements.push({
         index,
         text: st.text,
@@ -671,7 +758,7 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
   }
   const result: ParseResult = {
     statements,
-    objects: sortObjects(all),
+    objects: mergeSorted(all),
     warnings,
   };
   if (truncated) result.truncated = true;
