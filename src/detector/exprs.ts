@@ -578,11 +578,10 @@ function figurePrimary(c: Cursor): Figured {
     c.pos = Math.min(end + 1, c.end);
     r = fr.strength > 1 ? fr : { name: 'case', strength: 1 };
   } else if (t.type === 'ident' && t.value === 'array') {
+    // ARRAY[...] and ARRAY(subquery) act like a function
     c.next();
     c.skipOne();
-    r = { name: 'array', strength: t.value === 'array' ? 2 : 1 };
-    const p = c.toks[c.pos - 1];
-    if (p && p.type === 'punct' && p.text === ']') r = { name: 'array', strength: 1 };
+    r = { name: 'array', strength: 2 };
   } else if (
     t.type === 'ident' &&
     (t.value === 'cast' || t.value === 'treat') &&
@@ -606,7 +605,7 @@ function figurePrimary(c: Cursor): Figured {
   } else if (t.type === 'ident' && t.value === 'row' && c.isPunct('(', 1)) {
     c.next();
     c.parens();
-    r = { name: 'row', strength: 1 };
+    r = { name: 'row', strength: 2 }; // ROW() acts like a function
   } else if (t.type === 'ident' || t.type === 'qident') {
     if (t.type === 'ident' && RESERVED_KEYWORDS.has(t.value ?? '')) {
       c.next();

@@ -182,8 +182,9 @@ export function figure(n: Node): { name: string; strength: number } {
     const s = figure(n.CaseExpr.defresult);
     return s.strength <= 1 ? { name: 'case', strength: 1 } : s;
   }
-  if (n.A_ArrayExpr) return { name: 'array', strength: 1 };
-  if (n.RowExpr) return { name: 'row', strength: 1 };
+  // ARRAY[...] and ROW() act like functions
+  if (n.A_ArrayExpr) return { name: 'array', strength: 2 };
+  if (n.RowExpr) return { name: 'row', strength: 2 };
   if (n.CoalesceExpr) return { name: 'coalesce', strength: 2 };
   if (n.MinMaxExpr)
     return { name: n.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least', strength: 2 };
