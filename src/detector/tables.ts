@@ -642,11 +642,13 @@ interface LikeClause {
 }
 
 export function parseCreateTable(ctx: Ctx, c: Cursor, temp: boolean): undefined {
-  c.kw('if', 'not', 'exists');
+  const ifNotExists = c.kw('if', 'not', 'exists');
   const parts = c.name();
   if (!parts) return fail(ctx, c, 'table name');
   const t = relObj(ctx, 'table', 'create', parts, temp ? TEMP_SCHEMA : undefined);
   const table: [string, string] = [t.schema as string, t.name];
+  // IF NOT EXISTS of a relation the script already created: PostgreSQL skips it
+  if (ifNotExists && ctx.live && ctx.cat.relationTaken(table[0], table[1])) return;
   if (!ctx.live) ctx.bodyRelations?.add(t.qualified);
   const asAt = c.findKw(['as']);
   if (asAt >= 0) return createTableAs(ctx, c, table, asAt);

@@ -485,3 +485,17 @@ describe('7. conflict precision', () => {
     expect(both?.resolution_suggestions[0]).toMatch(/both define constraint public\.t\.u/);
   });
 });
+
+describe('statements PostgreSQL skips', () => {
+  it('CREATE TABLE IF NOT EXISTS of a table the script created creates nothing more', () => {
+    const r = parseScript(
+      'CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY); CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY)',
+    );
+    expect(r.statements[1]?.objects.map((o) => `${o.kind} ${o.action} ${o.qualified}`)).toEqual([
+      'table create public.t',
+    ]);
+    expect(
+      created('CREATE TABLE IF NOT EXISTS t (id serial); CREATE TABLE u (id serial)', 'sequence'),
+    ).toEqual(['public.t_id_seq', 'public.u_id_seq']);
+  });
+});

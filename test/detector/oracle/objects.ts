@@ -1073,6 +1073,7 @@ class Collector {
     const schema = this.rvSchema(rv);
     const table: [string, string] = [schema, rv.relname];
     this.push('table', 'create', schema, rv.relname);
+    if (n.if_not_exists && this.cat.relationTaken(schema, rv.relname)) return;
     const partitionOf = n.partbound ? n.inhRelations?.[0]?.RangeVar : undefined;
     const parents = partitionOf
       ? [partitionOf]
