@@ -256,11 +256,7 @@ export function parseArguments(args: Cursor, defaultSchema: string): Argument[] 
   return out;
 }
 
-/** Normalised input-argument signature of a function argument list (OUT arguments excluded). */
-export function parseSignature(args: Cursor, defaultSchema: string): string {
-  return signatureOf(parseArguments(args, defaultSchema));
-}
-
+/** Normalised input-argument signature of a function's arguments (OUT arguments excluded). */
 export function signatureOf(args: Argument[]): string {
   return args
     .filter((a) => a.mode !== 'out')

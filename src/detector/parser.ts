@@ -551,18 +551,6 @@ function compareObjects(a: DbObject, b: DbObject): number {
   );
 }
 
-/**
- * Sorted by qualified name, kind, action, signature, table; duplicates removed
- * (the first one kept, its `allColumns` merged).
- */
-export function sortObjects(objects: DbObject[]): DbObject[] {
-  if (objects.length <= 1) return objects.slice();
-  if (objects.length > 16) return sortMany(objects);
-  // insertion sort: statements hold a few objects, often nearly in order
-  const a = objects.slice();
-  return insertionSorted(a);
-}
-
 /** Sorts `a` in place (insertion sort) and drops duplicates. */
 function insertionSorted(a: DbObject[]): DbObject[] {
   for (let i = 1; i < a.length; i++) {
