@@ -139,9 +139,14 @@ describe('the statement limit', () => {
   const many = 'ALTER TABLE t ADD c int;\n'.repeat(111_111);
 
   it('maxStatements stops at the limit and says so, in time proportional to the limit', () => {
-    const t0 = performance.now();
-    const r = parseScript(many, { maxStatements: 5000 });
-    const limited = performance.now() - t0;
+    parseScript(many.slice(0, 200_000)); // warm the parser up: compare warm code with warm code
+    let limited = Number.POSITIVE_INFINITY;
+    let r = parseScript('');
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      r = parseScript(many, { maxStatements: 5000 });
+      limited = Math.min(limited, performance.now() - t0);
+    }
     expect(r.truncated).toBe(true);
     expect(r.statements).toHaveLength(5000);
     expect(r.warnings.at(-1)?.message).toBe(
