@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           sequence: { groupOrder: 0 },
           include: ['test/detector/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/detector/**/*.db.test.ts'],
           environment: 'node',
         },
       },
@@ -24,6 +25,7 @@ export default defineConfig({
             'test/install/**/*.test.ts',
             'test/reliability/**/*.test.ts',
             'test/package/**/*.test.ts',
+            'test/detector/**/*.db.test.ts',
           ],
           environment: 'node',
           // Starts (and if needed installs) the local PostgreSQL and builds

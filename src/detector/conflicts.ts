@@ -106,6 +106,7 @@ function depKey(o: DbObject): string | undefined {
   if (o.kind === 'column') return `col:${o.qualified}`;
   if (o.kind === 'type') return `type:${o.qualified}`;
   if (o.kind === 'sequence') return `seq:${o.qualified}`;
+  if (o.kind === 'index') return `idx:${o.qualified}`;
   if (o.kind === 'schema') return SHARED_SCHEMAS.has(o.name) ? undefined : `schema:${o.qualified}`;
   return undefined;
 }
@@ -130,16 +131,22 @@ export function prepareIntent(
   const removed: DbObject[] = [];
   const created = new Set<string>();
   const createdSchemas = new Set<string>();
+  /** What the intent creates itself (or gets by renaming): never a dependency of its own. */
+  const createdKeys = new Set<string>();
   for (const o of p.objects) {
     if (o.action === 'create' && RELATION_KINDS.has(o.kind)) created.add(o.qualified);
     if (o.action === 'create' && o.kind === 'schema') createdSchemas.add(o.name);
+    if (o.action === 'create' || (o.action === 'rename' && o.renamedFrom !== undefined)) {
+      const k = depKey(o);
+      if (k) createdKeys.add(k);
+    }
   }
   for (const o of p.objects) {
     if (o.action !== 'reference') {
       const g = group(o);
       if (g) add(changed, g, o);
       if (o.kind === 'table') touch(o.qualified, o.action);
-      else if (TABLE_SCOPED.has(o.kind) && o.table !== undefined)
+      else if (TABLE_SCOPED.has(o.kind) && o.table !== undefined && !o.domain)
         touch(o.table, `${o.action} ${o.kind}`);
     }
     if (o.action === 'drop' || o.action === 'rename') removed.push(o);
@@ -149,10 +156,16 @@ export function prepareIntent(
       else {
         const k = depKey(o);
         const rel = RELATION_KINDS.has(o.kind) ? o.qualified : o.table;
-        if (k && !(rel !== undefined && created.has(rel))) add(dependsOn, k, o);
+        if (k && !createdKeys.has(k) && !(rel !== undefined && created.has(rel))) {
+          add(dependsOn, k, o);
+        }
+        // a stored query reading `*` of a table depends on every column of it
+        if (o.allColumns && !created.has(o.qualified)) add(dependsOn, `allcols:${o.qualified}`, o);
       }
     }
-    if (o.table !== undefined && !created.has(o.table)) add(dependsOn, `rel:${o.table}`, o);
+    if (o.table !== undefined && !created.has(o.table)) {
+      add(dependsOn, o.domain ? `type:${o.table}` : `rel:${o.table}`, o);
+    }
     if (RELATION_KINDS.has(o.kind) && o.action === 'alter') add(dependsOn, `rel:${o.qualified}`, o);
     if (
       o.kind !== 'schema' &&
@@ -258,6 +271,25 @@ function sigCompatible(a: DbObject, b: DbObject): boolean {
   return a.signature === undefined || b.signature === undefined || a.signature === b.signature;
 }
 
+/**
+ * The enum labels a set of changes to one type adds, when that is all they do
+ * (ALTER TYPE ... ADD VALUE); undefined otherwise (create, drop, rename, RENAME VALUE).
+ */
+function addedLabels(objs: DbObject[]): string[] | undefined {
+  const out: string[] = [];
+  for (const o of objs) {
+    if (o.action !== 'alter' || o.value === undefined || o.newValue !== undefined) return undefined;
+    out.push(o.value);
+  }
+  return out;
+}
+
+function labels(vs: string[]): string {
+  return sorted(vs)
+    .map((v) => `'${v.replace(/'/g, "''")}'`)
+    .join(', ');
+}
+
 /** Compares two prepared intents. Same agent → no conflicts. */
 export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
@@ -334,11 +366,15 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   const idx: string[] = [];
   const idxAdvice: string[] = [];
   for (const [g, objsA] of a.changed) {
-    if (!g.startsWith('index:') || !b.changed.has(g)) continue;
+    const objsB = b.changed.get(g);
+    if (!g.startsWith('index:') || !objsB) continue;
     const q = objsA[0]?.qualified as string;
     idx.push(q);
+    const defines = (xs: DbObject[]) => xs.some((o) => o.action === 'create');
     idxAdvice.push(
-      `Coordinate with ${other}: both define index ${q}; keep a single definition, or give yours another name.`,
+      defines(objsA) && defines(objsB)
+        ? `Coordinate with ${other}: both define index ${q}; keep a single definition, or give yours another name.`
+        : `Coordinate with ${other}: you ${verbs(objsA, 'define')} index ${q} and it ${verbs(objsB, 'define', true)} it; agree on whether the index stays, and apply your change ${after}.`,
     );
   }
   const aCreates = a.parsed.objects.filter(
@@ -363,11 +399,15 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   const sameCons: string[] = [];
   const consAdvice: string[] = [];
   for (const [g, objsA] of a.changed) {
-    if (!g.startsWith('constraint:') || !b.changed.has(g)) continue;
+    const objsB = b.changed.get(g);
+    if (!g.startsWith('constraint:') || !objsB) continue;
     const o = objsA[0] as DbObject;
     sameCons.push(o.qualified);
+    const defines = (xs: DbObject[]) => xs.some((x) => x.action === 'create');
     consAdvice.push(
-      `Coordinate with ${other}: both define constraint ${o.qualified} on ${o.table}; keep one definition, or give yours another name, and apply your change ${after}.`,
+      defines(objsA) && defines(objsB)
+        ? `Coordinate with ${other}: both define constraint ${o.qualified} on ${o.table}; keep one definition, or give yours another name, and apply your change ${after}.`
+        : `Coordinate with ${other}: you ${verbs(objsA, 'define')} constraint ${o.qualified} on ${o.table} and it ${verbs(objsB, 'define', true)} it; agree on the constraint's final definition and apply your change ${after}.`,
     );
   }
   if (sameCons.length > 0) put('constraint', 'error', sameCons, sorted(consAdvice));
@@ -423,6 +463,10 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       } else {
         const k = depKey(r);
         hit = k !== undefined && on.dependsOn.has(k);
+        // a column of a table a view reads with `*`
+        if (!hit && r.kind === 'column' && r.table !== undefined && r.renamedFrom === undefined) {
+          hit = on.dependsOn.has(`allcols:${r.table}`);
+        }
       }
       if (!hit) continue;
       const shown = r.kind === 'function' ? fnDisplay(r) : r.qualified;
@@ -456,14 +500,30 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   ];
   for (const [prefix, type, label] of sameKinds) {
     const objs: string[] = [];
+    const ordering: string[] = [];
+    const advice: string[] = [];
     for (const [g, objsA] of a.changed) {
-      if (g.startsWith(prefix) && b.changed.has(g)) objs.push(objsA[0]?.qualified as string);
+      const objsB = b.changed.get(g);
+      if (!g.startsWith(prefix) || !objsB) continue;
+      const q = objsA[0]?.qualified as string;
+      objs.push(q);
+      const la = addedLabels(objsA);
+      const lb = addedLabels(objsB);
+      if (type === 'type' && la && lb && !la.some((v) => lb.includes(v))) {
+        // different values added to one enum: only their order is at stake
+        ordering.push(q);
+        advice.push(
+          `Coordinate with ${other}: you add ${labels(la)} and it adds ${labels(lb)} to enum ${q}; PostgreSQL keeps values in the order they are added, so agree on the order (ADD VALUE ... BEFORE/AFTER) if it matters, and apply yours ${after}.`,
+        );
+      } else {
+        advice.push(
+          `Coordinate with ${other}: both change ${label} ${q}; combine the definitions and apply them once, ${after}.`,
+        );
+      }
     }
     if (objs.length === 0) continue;
     const s = sorted(objs);
-    put(type, 'error', s, [
-      `Coordinate with ${other}: both change ${label} ${list(s)}; combine the definitions and apply them once, ${after}.`,
-    ]);
+    put(type, ordering.length === objs.length ? 'warning' : 'error', s, sorted(advice));
   }
 
   return TYPE_ORDER.filter((t) => out.has(t)).map((t) => out.get(t) as ConflictReport);

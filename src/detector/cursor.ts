@@ -17,14 +17,15 @@ export function computeMatches(toks: Token[]): Int32Array {
 }
 
 export class Cursor {
-  pos: number;
-  readonly end: number;
-  constructor(
-    readonly toks: Token[],
-    readonly match: Int32Array,
-    pos = 0,
-    end = toks.length,
-  ) {
+  // `declare`d and assigned in the constructor: no class-field semantics
+  // (defineProperty per field once bundled for ES2020), the parser makes many cursors
+  declare pos: number;
+  declare readonly end: number;
+  declare readonly toks: Token[];
+  declare readonly match: Int32Array;
+  constructor(toks: Token[], match: Int32Array, pos = 0, end = toks.length) {
+    this.toks = toks;
+    this.match = match;
     this.pos = pos;
     this.end = end;
   }
@@ -154,6 +155,41 @@ export class Cursor {
       else if (t.type === 'ident' && words.indexOf(t.value ?? '') >= 0) return i;
     }
     return -1;
+  }
+
+  /** Position of the last top-level unquoted keyword `word` from here, or -1. */
+  findLastKw(word: string): number {
+    let found = -1;
+    let depth = 0;
+    for (let i = this.pos; i < this.end; i++) {
+      const t = this.toks[i] as Token;
+      if (t.type === 'punct' && (t.text === '(' || t.text === '[')) i = this.matchParen(i);
+      else if (t.type === 'ident') {
+        if (t.value === 'case') depth++;
+        else if (t.value === 'end' && depth > 0) depth--;
+        else if (t.value === word && depth === 0) found = i;
+      }
+    }
+    return found;
+  }
+
+  /** At `CASE`: the position of its `END` (nested CASEs counted), or `end` when unbalanced. */
+  matchCase(): number {
+    let depth = 0;
+    for (let i = this.pos; i < this.end; i++) {
+      const t = this.toks[i] as Token;
+      if (t.type === 'punct' && (t.text === '(' || t.text === '[')) i = this.matchParen(i);
+      else if (t.type === 'ident') {
+        if (t.value === 'case') depth++;
+        else if (t.value === 'end' && --depth === 0) return i;
+      }
+    }
+    return this.end;
+  }
+
+  /** A cursor over [from, to) of the same tokens. */
+  slice(from: number, to: number): Cursor {
+    return new Cursor(this.toks, this.match, from, Math.min(to, this.end));
   }
 
   /** Source text of the remaining tokens (for messages), shortened. */

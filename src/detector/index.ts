@@ -40,12 +40,26 @@ export {
   qualify,
   quoteIdent,
 } from './names.js';
-export { parseScript, TEMP_SCHEMA } from './parser.js';
-export type * from './types.js';
-
+export {
+  byteLength,
+  chooseCheckName,
+  chooseForeignKeyName,
+  chooseIndexName,
+  chooseSequenceName,
+  clipBytes,
+  indexColumnNames,
+  makeObjectName,
+  multirangeTypeName,
+} from './naming.js';
+export { countStatements, parseScript, TEMP_SCHEMA } from './parser.js';
 /**
- * The version of the object model parseScript yields. The registry stores
- * each intent's objects with it, and re-derives them when it changes: bump it
- * whenever the objects for the same input change in a way detection sees.
+ * Version of the object model `parseScript` yields. Bumped whenever the objects
+ * parsed from the same input change in a way that matters for detection, so that
+ * objects stored with an older version are parsed again.
+ *
+ * 1: the model before implicit objects. 2: implicit indexes, sequences and
+ * constraints, PostgreSQL's names, column references of views, expressions and
+ * bodies, DO blocks, enum labels.
  */
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
+export type * from './types.js';

@@ -42,6 +42,14 @@ export interface Token {
   value?: string;
   /** Set when a quote, comment or dollar body runs to the end of the input. */
   unterminated?: boolean;
+  /**
+   * Set when PostgreSQL's scanner would reject the token: an invalid escape in
+   * a U&'' / U&"" / E'' literal (a NUL, a lone surrogate, a malformed escape,
+   * bytes that are not UTF-8), a zero-length "" identifier, a bad UESCAPE.
+   * `value` then keeps the escapes undecoded, so it never holds a NUL or a lone
+   * surrogate.
+   */
+  error?: string;
 }
 
 /** Whitespace, comments and psql meta-commands: tokens that carry no meaning. */
@@ -93,18 +101,40 @@ function isHex(c: number): boolean {
   return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
-/** Decodes the body of a U&'' string or U&"" identifier with the given escape character. */
-export function decodeUnicodeEscapes(body: string, esc: string): string {
+interface Decoded {
+  value: string;
+  error?: string;
+}
+
+function isSurrogateFirst(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isSurrogateSecond(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/**
+ * Decodes the body of a U&'' string or U&"" identifier with the given escape
+ * character, as PostgreSQL's str_udeescape: `<esc>XXXX`, `<esc>+XXXXXX`,
+ * `<esc><esc>`; a surrogate pair must be two escapes in a row; code point 0,
+ * values above U+10FFFF, lone surrogates and malformed escapes are errors.
+ */
+export function decodeUnicodeEscapes(body: string, esc: string): Decoded {
   let out = '';
   let i = 0;
+  let pairFirst = -1;
+  const fail = (error: string): Decoded => ({ value: body, error });
   while (i < body.length) {
     const ch = body[i] as string;
     if (ch !== esc) {
+      if (pairFirst >= 0) return fail('invalid Unicode surrogate pair');
       out += ch;
       i++;
       continue;
     }
     if (body[i + 1] === esc) {
+      if (pairFirst >= 0) return fail('invalid Unicode surrogate pair');
       out += esc;
       i += 2;
       continue;
@@ -117,94 +147,170 @@ export function decodeUnicodeEscapes(body: string, esc: string): string {
     }
     let ok = j + digits <= body.length;
     for (let k = 0; ok && k < digits; k++) ok = isHex(body.charCodeAt(j + k));
-    if (!ok) {
-      out += ch;
-      i++;
-      continue;
-    }
+    if (!ok) return fail('invalid Unicode escape');
     const cp = Number.parseInt(body.slice(j, j + digits), 16);
-    if (cp > 0x10ffff) {
-      out += ch;
-      i++;
+    i = j + digits;
+    if (pairFirst >= 0) {
+      if (!isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
+      out += String.fromCodePoint(0x10000 + ((pairFirst - 0xd800) << 10) + (cp - 0xdc00));
+      pairFirst = -1;
       continue;
     }
+    if (cp === 0 || cp > 0x10ffff) return fail('invalid Unicode escape value');
+    if (isSurrogateFirst(cp)) {
+      pairFirst = cp;
+      continue;
+    }
+    if (isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
     out += String.fromCodePoint(cp);
-    i = j + digits;
   }
-  // Combine escaped surrogate pairs (\D83D\DE00) — fromCodePoint already produced them as units.
+  if (pairFirst >= 0) return fail('invalid Unicode surrogate pair');
+  return { value: out };
+}
+
+/** UTF-8 bytes to a string; undefined when they are not valid UTF-8 (or hold a NUL). */
+function utf8Decode(bytes: number[]): string | undefined {
+  let out = '';
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] as number;
+    let cp: number;
+    let need: number;
+    if (b === 0) return undefined;
+    if (b < 0x80) {
+      cp = b;
+      need = 0;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      cp = b & 0x1f;
+      need = 1;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      cp = b & 0x0f;
+      need = 2;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      cp = b & 0x07;
+      need = 3;
+    } else return undefined;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return undefined;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (
+      (need === 2 && cp < 0x800) ||
+      (need === 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+      (cp >= 0xd800 && cp <= 0xdfff)
+    )
+      return undefined;
+    out += String.fromCodePoint(cp);
+    i += need + 1;
+  }
   return out;
 }
 
-function decodeEString(body: string): string {
+const SIMPLE_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * The content of an E'' string, as PostgreSQL's scanner reads it: `\b \f \n
+ * \r \t`, octal and hex byte escapes (which together must form valid UTF-8
+ * without a NUL), `\uXXXX` and `\UXXXXXXXX` (surrogate pairs as two `\u`),
+ * any other escaped character as itself, `''` as a quote.
+ */
+function decodeEString(body: string): Decoded {
   let out = '';
+  let bytes: number[] | undefined;
+  let pairFirst = -1;
+  const fail = (error: string): Decoded => ({ value: body, error });
+  const flushBytes = (): boolean => {
+    if (!bytes) return true;
+    const s = utf8Decode(bytes);
+    bytes = undefined;
+    if (s === undefined) return false;
+    out += s;
+    return true;
+  };
   let i = 0;
   while (i < body.length) {
     const ch = body[i] as string;
+    const isUnicode = ch === '\\' && (body[i + 1] === 'u' || body[i + 1] === 'U');
+    if (pairFirst >= 0 && !isUnicode) return fail('invalid Unicode surrogate pair');
     if (ch === "'" && body[i + 1] === "'") {
+      if (!flushBytes()) return fail('invalid byte sequence for encoding "UTF8"');
       out += "'";
       i += 2;
       continue;
     }
     if (ch !== '\\' || i + 1 >= body.length) {
+      if (!flushBytes()) return fail('invalid byte sequence for encoding "UTF8"');
       out += ch;
       i++;
       continue;
     }
     const n = body[i + 1] as string;
-    i += 2;
-    switch (n) {
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'x': {
-        let j = i;
-        while (j < body.length && j < i + 2 && isHex(body.charCodeAt(j))) j++;
-        if (j > i) {
-          out += String.fromCharCode(Number.parseInt(body.slice(i, j), 16));
-          i = j;
-        } else out += 'x';
-        break;
-      }
-      case 'u':
-      case 'U': {
-        const len = n === 'u' ? 4 : 8;
-        let ok = i + len <= body.length;
-        for (let k = 0; ok && k < len; k++) ok = isHex(body.charCodeAt(i + k));
-        const cp = ok ? Number.parseInt(body.slice(i, i + len), 16) : -1;
-        if (ok && cp <= 0x10ffff) {
-          out += String.fromCodePoint(cp);
-          i += len;
-        } else out += n;
-        break;
-      }
-      default:
-        if (n >= '0' && n <= '7') {
-          let j = i - 1;
-          while (
-            j < body.length &&
-            j < i + 2 &&
-            body.charCodeAt(j) >= 48 &&
-            body.charCodeAt(j) <= 55
-          )
-            j++;
-          out += String.fromCharCode(Number.parseInt(body.slice(i - 1, j), 8) & 0xff);
-          i = j;
-        } else out += n;
+    if (n === 'x' && isHex(body.charCodeAt(i + 2))) {
+      let j = i + 2;
+      while (j < body.length && j < i + 4 && isHex(body.charCodeAt(j))) j++;
+      bytes ??= [];
+      bytes.push(Number.parseInt(body.slice(i + 2, j), 16));
+      i = j;
+      continue;
     }
+    if (n >= '0' && n <= '7') {
+      let j = i + 1;
+      while (j < body.length && j < i + 4 && body.charCodeAt(j) >= 48 && body.charCodeAt(j) <= 55)
+        j++;
+      bytes ??= [];
+      bytes.push(Number.parseInt(body.slice(i + 1, j), 8) & 0xff);
+      i = j;
+      continue;
+    }
+    if (!flushBytes()) return fail('invalid byte sequence for encoding "UTF8"');
+    if (n === 'u' || n === 'U') {
+      const len = n === 'u' ? 4 : 8;
+      let ok = i + 2 + len <= body.length;
+      for (let k = 0; ok && k < len; k++) ok = isHex(body.charCodeAt(i + 2 + k));
+      if (!ok) return fail('invalid Unicode escape');
+      const cp = Number.parseInt(body.slice(i + 2, i + 2 + len), 16);
+      i += 2 + len;
+      if (pairFirst >= 0) {
+        if (!isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
+        out += String.fromCodePoint(0x10000 + ((pairFirst - 0xd800) << 10) + (cp - 0xdc00));
+        pairFirst = -1;
+        continue;
+      }
+      if (cp === 0 || cp > 0x10ffff) return fail('invalid Unicode escape value');
+      if (isSurrogateFirst(cp)) {
+        pairFirst = cp;
+        continue;
+      }
+      if (isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
+      out += String.fromCodePoint(cp);
+      continue;
+    }
+    out += SIMPLE_ESCAPES[n] ?? n;
+    i += 2;
   }
-  return out;
+  if (pairFirst >= 0) return fail('invalid Unicode surrogate pair');
+  if (!flushBytes()) return fail('invalid byte sequence for encoding "UTF8"');
+  return { value: out };
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const NUL = String.fromCharCode(0);
+
+/**
+ * Characters no PostgreSQL text can hold (a NUL, a lone UTF-16 surrogate),
+ * each replaced by U+FFFD (same length, so offsets stay), with the offset of the
+ * first one (-1 when there is none).
+ */
+const MAYBE_SURROGATE = /[\ud800-\udfff]/;
+
+export function replaceInvalidChars(sql: string): { text: string; first: number } {
+  const nul = sql.indexOf(NUL);
+  if (nul < 0 && !MAYBE_SURROGATE.test(sql)) return { text: sql, first: -1 };
+  LONE_SURROGATE.lastIndex = 0;
+  const m = LONE_SURROGATE.exec(sql);
+  if (nul < 0 && !m) return { text: sql, first: -1 };
+  const first = nul < 0 ? (m?.index ?? -1) : m ? Math.min(nul, m.index) : nul;
+  return { text: sql.split(NUL).join('\ufffd').replace(LONE_SURROGATE, '\ufffd'), first };
 }
 
 /** Tokenizes `sql`. Never throws; O(n). */
@@ -219,7 +325,28 @@ export function tokenize(sql: string): Token[] {
  * the work on large scripts.
  */
 export function lex(sql: string, trivia: boolean): Token[] {
+  return lexUpTo(sql, trivia).tokens;
+}
+
+/**
+ * The scanner, stopping as soon as statement `maxStatements + 1` begins (its
+ * first significant token is not returned; `truncated` says so): the caller can
+ * refuse a script over a limit in time proportional to the limit.
+ */
+export function lexUpTo(
+  sql: string,
+  trivia: boolean,
+  maxStatements?: number,
+): { tokens: Token[]; truncated: boolean } {
   const out: Token[] = [];
+  // statement counting, as splitTokens counts (semicolons inside BEGIN ATOMIC
+  // bodies of CREATE FUNCTION/PROCEDURE do not end a statement)
+  let statements = 0;
+  let inStatement = false;
+  let firstWord: string | undefined;
+  let prevWord: string | undefined;
+  let atomic = 0;
+  let stop = false;
   const n = sql.length;
   let i = 0;
   let atLineStart = true;
@@ -235,8 +362,33 @@ export function lex(sql: string, trivia: boolean): Token[] {
     value?: string,
     unterminated?: boolean,
     text?: string,
+    error?: string,
   ) => {
     if (type !== 'space' && type !== 'comment' && type !== 'meta' && type !== 'copydata') {
+      if (maxStatements !== undefined) {
+        const isSemi = type === 'punct' && end - start === 1 && sql.charCodeAt(start) === 59;
+        if (isSemi && atomic === 0) {
+          if (inStatement) statements++;
+          inStatement = false;
+          firstWord = undefined;
+          prevWord = undefined;
+        } else {
+          if (!inStatement && statements >= maxStatements) {
+            stop = true;
+            return;
+          }
+          if (!inStatement) firstWord = type === 'ident' ? value : '';
+          inStatement = true;
+          if (type === 'ident') {
+            if (atomic > 0) {
+              if (value === 'case') atomic++;
+              else if (value === 'end') atomic--;
+            } else if (value === 'atomic' && prevWord === 'begin' && firstWord === 'create')
+              atomic = 1;
+            prevWord = value;
+          } else prevWord = undefined;
+        }
+      }
       if (statementStart) {
         inCopy = type === 'ident' && value === 'copy';
         copyFrom = 0;
@@ -256,15 +408,18 @@ export function lex(sql: string, trivia: boolean): Token[] {
     ) {
       return;
     }
-    // one shape for every token (fields may be undefined) keeps property access monomorphic
-    out.push({
+    // one shape for every token (fields may be undefined) keeps property access
+    // monomorphic; the rare error adds a field
+    const tok: Token = {
       type,
       text: text ?? sql.slice(start, end),
       start,
       end,
       value,
       unterminated: unterminated === true ? true : undefined,
-    });
+    };
+    if (error !== undefined) tok.error = error;
+    out.push(tok);
   };
   /** Scans a '...' body starting after the opening quote; returns [end, terminated]. */
   const scanQuoted = (from: number, quote: number, backslash: boolean): [number, boolean] => {
@@ -287,7 +442,7 @@ export function lex(sql: string, trivia: boolean): Token[] {
     return [n, false];
   };
 
-  while (i < n) {
+  while (i < n && !stop) {
     const c = sql.charCodeAt(i);
     const start = i;
     // whitespace
@@ -344,7 +499,8 @@ export function lex(sql: string, trivia: boolean): Token[] {
     // prefixed strings and identifiers: E'', B'', X'', N'', U&'', U&""
     if ((c === 69 || c === 101) && c1 === 39) {
       const [end, ok] = scanQuoted(i + 2, 39, true);
-      push('string', i, end, decodeEString(sql.slice(i + 2, ok ? end - 1 : end)), !ok);
+      const d = decodeEString(sql.slice(i + 2, ok ? end - 1 : end));
+      push('string', i, end, d.value, !ok, undefined, d.error);
       i = end;
       continue;
     }
@@ -358,13 +514,8 @@ export function lex(sql: string, trivia: boolean): Token[] {
       const q = i + 2 < n ? sql.charCodeAt(i + 2) : -1;
       if (q === 39 || q === 34) {
         const [end, ok] = scanQuoted(i + 3, q, false);
-        push(
-          q === 39 ? 'string' : 'qident',
-          i,
-          end,
-          decodeUnicodeToken(sql.slice(i, end), !ok, '\\'),
-          !ok,
-        );
+        const d = decodeUnicodeToken(sql.slice(i, end), !ok, '\\');
+        push(q === 39 ? 'string' : 'qident', i, end, d.value, !ok, undefined, d.error);
         i = end;
         continue;
       }
@@ -380,7 +531,8 @@ export function lex(sql: string, trivia: boolean): Token[] {
     if (c === 34) {
       const [end, ok] = scanQuoted(i + 1, 34, false);
       const v = sql.slice(i + 1, ok ? end - 1 : end).replace(/""/g, '"');
-      push('qident', i, end, truncateIdent(v), !ok);
+      const error = ok && v === '' ? 'zero-length delimited identifier' : undefined;
+      push('qident', i, end, truncateIdent(v), !ok, undefined, error);
       i = end;
       continue;
     }
@@ -512,18 +664,26 @@ export function lex(sql: string, trivia: boolean): Token[] {
     i++;
   }
   applyUescape(out);
-  return out;
+  return { tokens: out, truncated: stop };
 }
 
 /** The value of a `U&'...'` string or `U&"..."` identifier (truncated like any identifier). */
-function decodeUnicodeToken(text: string, unterminated: boolean, esc: string): string {
+function decodeUnicodeToken(text: string, unterminated: boolean, esc: string): Decoded {
   const q = text.charCodeAt(2);
   const raw = text.slice(3, unterminated ? text.length : text.length - 1);
-  const decoded = decodeUnicodeEscapes(
-    q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"'),
-    esc,
-  );
-  return q === 34 ? truncateIdent(decoded) : decoded;
+  const d = decodeUnicodeEscapes(q === 39 ? raw.replace(/''/g, "'") : raw.replace(/""/g, '"'), esc);
+  if (q !== 34) return d;
+  if (d.error === undefined && d.value === '' && !unterminated) {
+    return { value: '', error: 'zero-length delimited identifier' };
+  }
+  return { value: truncateIdent(d.value), error: d.error };
+}
+
+/** A UESCAPE character PostgreSQL accepts: one character, not a hex digit, `+`, a quote or white space. */
+function validEscapeChar(e: string): boolean {
+  if (e.length !== 1) return false;
+  const c = e.charCodeAt(0);
+  return !(isHex(c) || c === 43 || c === 39 || c === 34 || isSpace(c));
 }
 
 /** Re-decodes U&'' / U&"" tokens that are followed by UESCAPE 'c'. */
@@ -539,8 +699,13 @@ function applyUescape(tokens: Token[]): void {
     j++;
     while (j < tokens.length && isTrivia(tokens[j] as Token)) j++;
     const esc = tokens[j];
-    if (esc?.type !== 'string' || esc.value === undefined || esc.value.length !== 1) continue;
-    t.value = decodeUnicodeToken(t.text, t.unterminated === true, esc.value);
+    if (esc?.type !== 'string' || esc.value === undefined || !validEscapeChar(esc.value)) {
+      t.error = 'invalid Unicode escape character';
+      continue;
+    }
+    const d = decodeUnicodeToken(t.text, t.unterminated === true, esc.value);
+    t.value = d.value;
+    t.error = d.error;
   }
 }
 

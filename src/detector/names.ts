@@ -6,10 +6,10 @@
  */
 
 /**
- * Keywords that quote_ident must quote: PostgreSQL 17's reserved,
- * type_func_name and col_name keywords (everything except unreserved ones).
+ * PostgreSQL 17's reserved and type_func_name keywords: never a column or a
+ * table name unless quoted.
  */
-const QUOTED_KEYWORDS = new Set(
+export const RESERVED_KEYWORDS: Set<string> = new Set(
   // reserved
   (
     'all analyse analyze and any array as asc asymmetric both case cast check collate column ' +
@@ -21,8 +21,13 @@ const QUOTED_KEYWORDS = new Set(
     'where window with ' +
     // type_func_name
     'authorization binary collation concurrently cross current_schema freeze full ilike inner is ' +
-    'isnull join left like natural notnull outer overlaps right similar tablesample verbose ' +
-    // col_name
+    'isnull join left like natural notnull outer overlaps right similar tablesample verbose'
+  ).split(' '),
+);
+
+/** col_name keywords: they may name a column, but in an expression they are mostly syntax (types, functions). */
+export const COL_NAME_KEYWORDS: Set<string> = new Set(
+  (
     'between bigint bit boolean char character coalesce dec decimal exists extract float greatest ' +
     'grouping inout int integer interval json json_array json_arrayagg json_exists json_object ' +
     'json_objectagg json_query json_scalar json_serialize json_table json_value least merge_action ' +
@@ -31,6 +36,9 @@ const QUOTED_KEYWORDS = new Set(
     'xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'
   ).split(' '),
 );
+
+/** Keywords that quote_ident must quote: everything except unreserved ones. */
+const QUOTED_KEYWORDS = new Set([...RESERVED_KEYWORDS, ...COL_NAME_KEYWORDS]);
 
 /** True when quote_ident would quote `name`. */
 export function needsQuoting(name: string): boolean {
@@ -44,25 +52,48 @@ export function needsQuoting(name: string): boolean {
   return QUOTED_KEYWORDS.has(name);
 }
 
+/** quote_ident results: names repeat a lot in a script (bounded). */
+const QUOTED = new Map<string, string>();
+
 /** PostgreSQL's quote_ident: `users` stays, `Users` becomes `"Users"`, `user` becomes `"user"`. */
 export function quoteIdent(name: string): string {
-  return needsQuoting(name) ? `"${name.replace(/"/g, '""')}"` : name;
+  if (!needsQuoting(name)) return name;
+  const hit = QUOTED.get(name);
+  if (hit !== undefined) return hit;
+  const q = `"${name.replace(/"/g, '""')}"`;
+  if (QUOTED.size > 20_000) QUOTED.clear();
+  QUOTED.set(name, q);
+  return q;
 }
 
 /** Joins name parts with quote_ident rules: qualify('public', 'Users', 'email') → `public."Users".email`. */
 export function qualify(...parts: (string | null | undefined)[]): string {
-  const out: string[] = [];
-  for (const p of parts) if (p !== null && p !== undefined) out.push(quoteIdent(p));
-  return out.join('.');
+  let out = '';
+  for (const p of parts) {
+    if (p === null || p === undefined) continue;
+    out = out === '' ? quoteIdent(p) : `${out}.${quoteIdent(p)}`;
+  }
+  return out;
 }
 
 /** ASCII-only lower-casing, like PostgreSQL's downcase_identifier for unquoted identifiers. */
 export function foldIdent(raw: string): string {
+  let upper = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c >= 65 && c <= 90) return raw.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+    if (c >= 128) return foldAsciiOnly(raw);
+    if (c >= 65 && c <= 90) upper = true;
   }
-  return raw;
+  return upper ? raw.toLowerCase() : raw;
+}
+
+function foldAsciiOnly(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : raw[i];
+  }
+  return out;
 }
 
 /** UTF-8 length of one UTF-16 code unit sequence position; lone surrogates count as 3 (U+FFFD). */
@@ -79,7 +110,12 @@ function utf8Len(s: string, i: number): [bytes: number, units: number] {
 
 /** Truncates an identifier to 63 bytes of UTF-8 without splitting a character, as PostgreSQL does. */
 export function truncateIdent(name: string): string {
-  if (name.length <= 15) return name;
+  if (name.length <= 21) return name;
+  if (name.length <= 63) {
+    let ascii = true;
+    for (let i = 0; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
+    if (ascii) return name;
+  }
   let bytes = 0;
   let i = 0;
   while (i < name.length) {

@@ -55,13 +55,30 @@ export interface DbObject {
    * `orders_user_id_fkey`, `users_email_key`, `users_age_check`, `orders_created_at_idx`).
    */
   implicitName?: boolean;
+  /**
+   * Added: on a table reference made by a stored query (a view or materialized
+   * view) that reads `*` of a table whose columns the script does not know: the
+   * query depends on every column of the table.
+   */
+  allColumns?: true;
+  /**
+   * Added: on the `alter` of an enum type by ALTER TYPE ... ADD VALUE (the label
+   * added) or RENAME VALUE (the old label, with `newValue`).
+   */
+  value?: string;
+  newValue?: string;
+  /** Added: a constraint of a domain (`table` then holds the domain's qualified name). */
+  domain?: true;
 }
 
 export interface ParseWarning {
   /** Index of the statement in the script, or -1 for script-level warnings. */
   statement: number;
   message: string;
-  /** Set on lexical errors (an unterminated quote, dollar body or comment): the script is not valid SQL. */
+  /**
+   * Set on lexical errors (an unterminated quote, dollar body or comment, an
+   * escape or character PostgreSQL rejects): the script is not valid SQL.
+   */
   lexical?: true;
   /** Character offset the warning points at, when it has one. */
   offset?: number;
@@ -84,10 +101,18 @@ export interface ParseResult {
   /** Every object of every statement, deduplicated, sorted by qualified name then kind then action. */
   objects: DbObject[];
   warnings: ParseWarning[];
+  /** Set when `maxStatements` stopped the parse: the script has more statements than that. */
+  truncated?: true;
 }
 
 export interface ParseOptions {
   defaultSchema?: string;
+  /**
+   * Stop once the script has more statements than this: the result then holds
+   * the first `maxStatements` statements and `truncated: true`, in time
+   * proportional to the limit rather than to the input.
+   */
+  maxStatements?: number;
 }
 
 export interface IntentInput {

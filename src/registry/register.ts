@@ -39,7 +39,15 @@ import {
 import * as v from './validate.js';
 
 function parseChanges(schemaChanges: string): ParseResult {
-  const parsed = parseScript(schemaChanges);
+  // parsing stops at the limit: a script of 111,111 statements is refused
+  // after 5,001 of them, not after all
+  const parsed = parseScript(schemaChanges, { maxStatements: v.LIMITS.statements });
+  if (parsed.truncated) {
+    throw invalidArgument(
+      `schema_changes has more than ${v.LIMITS.statements} statements, the limit is ${v.LIMITS.statements}`,
+      'register the change in parts, one intent per migration file',
+    );
+  }
   const lexical = parsed.warnings.find((w) => w.lexical);
   if (lexical !== undefined) {
     // An unterminated quote swallows the rest of the script: nothing after it
@@ -51,11 +59,6 @@ function parseChanges(schemaChanges: string): ParseResult {
   }
   if (parsed.statements.length === 0) {
     throw invalidArgument('schema_changes contains no SQL statement');
-  }
-  if (parsed.statements.length > v.LIMITS.statements) {
-    throw invalidArgument(
-      `schema_changes has ${parsed.statements.length} statements, the limit is ${v.LIMITS.statements}`,
-    );
   }
   return parsed;
 }

@@ -113,10 +113,14 @@ describe('conflict rules', () => {
         'ALTER TABLE t ADD CONSTRAINT c2 UNIQUE (y)',
       ),
     ).toEqual(['table:warning:public.t', 'constraint:warning:public.t.c1,public.t.c2']);
-    // two unnamed primary keys on one table: the same derived name
+    // two unnamed primary keys on one table: the same derived name, for the constraint and its index
     expect(
       cmp('ALTER TABLE t ADD PRIMARY KEY (id)', 'ALTER TABLE t ADD PRIMARY KEY (uuid)'),
-    ).toEqual(['table:warning:public.t', 'constraint:error:public.t.t_pkey']);
+    ).toEqual([
+      'table:warning:public.t',
+      'index:warning:public.t_pkey',
+      'constraint:error:public.t.t_pkey',
+    ]);
   });
 
   it('timing: the same normalised feature name by different agents', () => {
@@ -370,6 +374,22 @@ describe('conflictKeys', () => {
     fc.tuple(rel, colName).map(([r, c]) => `COMMENT ON COLUMN ${r}.${c} IS 'x'`),
     rel.map((r) => `GRANT SELECT ON ${r} TO app`),
     rel.map((r) => `UPDATE ${r} SET id = 1`),
+    fc
+      .tuple(ty, fc.constantFrom("'x'", "'y'", "'z'"))
+      .map(([t, v]) => `ALTER TYPE ${t} ADD VALUE ${v}`),
+    ty.map((t) => `ALTER TYPE ${t} RENAME VALUE 'x' TO 'w'`),
+    fc.tuple(rel, colName).map(([r, c]) => `CREATE VIEW v AS SELECT ${c} FROM ${r}`),
+    rel.map((r) => `CREATE VIEW v AS SELECT * FROM ${r}`),
+    fc
+      .tuple(rel, colName)
+      .map(([r, c]) => `ALTER TABLE ${r} ADD CHECK (${c} > 0), ADD UNIQUE (${c})`),
+    fc.tuple(rel, colName).map(([r, c]) => `CREATE TABLE ${r} (${c} serial PRIMARY KEY)`),
+    fc.constantFrom('CREATE SEQUENCE users_id_seq', 'DROP SEQUENCE users_id_seq'),
+    rel.map((r) => `ALTER SEQUENCE s OWNED BY ${r}.id`),
+    fc.constantFrom(
+      "DO $$ BEGIN CREATE TYPE mood AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+      'CREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT count(*) FROM users $$',
+    ),
   );
   const intent = fc.record({
     agent_id: fc.constantFrom('a', 'b', 'c'),
@@ -391,7 +411,48 @@ describe('conflictKeys', () => {
       { seed: 42, numRuns: 3000 },
     );
     expect(conflicting).toBeGreaterThan(1000);
-  });
+  }, 60_000);
+
+  it('detectPrepared(b, a) gives what detectPrepared(a, b) gives, with advice naming the other agent (property)', () => {
+    const named = intent.map((i) => ({ ...i, agent_id: `agent-${i.agent_id}x` }));
+    let conflicting = 0;
+    fc.assert(
+      fc.property(named, named, (a, b) => {
+        const pa = prepareIntent(a);
+        const pb = prepareIntent(b);
+        const ab = detectPrepared(pa, pb);
+        const ba = detectPrepared(pb, pa);
+        const shape = (rs: ConflictReport[]) =>
+          rs.map((r) => `${r.conflict_type}:${r.severity}:${r.affected_objects}`);
+        expect(shape(ba)).toEqual(shape(ab));
+        if (a.agent_id === b.agent_id) return;
+        if (ab.length > 0) conflicting++;
+        for (const r of ab) {
+          for (const advice of r.resolution_suggestions) {
+            expect(advice).toContain(b.agent_id);
+            expect(advice).not.toContain(a.agent_id);
+          }
+        }
+      }),
+      { seed: 44, numRuns: 1500 },
+    );
+    expect(conflicting).toBeGreaterThan(300);
+  }, 60_000);
+
+  it('prepareIntent from the stored objects alone detects exactly as from a fresh parse (property)', () => {
+    fc.assert(
+      fc.property(intent, intent, (a, b) => {
+        const fresh = detectPrepared(prepareIntent(a), prepareIntent(b));
+        const stored = (i: IntentInput) => {
+          const objects = JSON.parse(JSON.stringify(parseScript(i.schema_changes).objects));
+          return prepareIntent(i, { statements: [], objects, warnings: [] });
+        };
+        expect(detectPrepared(stored(a), stored(b))).toEqual(fresh);
+        expect(stored(a).keys).toEqual(conflictKeys(a));
+      }),
+      { seed: 45, numRuns: 1000 },
+    );
+  }, 60_000);
 
   it('conflicts are symmetric in type (property)', () => {
     fc.assert(
@@ -406,5 +467,5 @@ describe('conflictKeys', () => {
       }),
       { seed: 43, numRuns: 1500 },
     );
-  });
+  }, 60_000);
 });

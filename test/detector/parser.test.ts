@@ -61,7 +61,9 @@ describe('tables and columns', () => {
     ]);
     expect(objs('CREATE TABLE t AS SELECT * FROM a JOIN b ON a.id = b.id')).toEqual([
       'table reference public.a',
+      'column reference public.a.id',
       'table reference public.b',
+      'column reference public.b.id',
       'table create public.t',
     ]);
     expect(objs('CREATE TABLE t (LIKE s INCLUDING ALL) ')).toEqual([
@@ -80,7 +82,7 @@ describe('tables and columns', () => {
       ['t_age_check', true],
       ['t_email_key', true],
       ['t_email_org_key', true],
-      ['t_excl', true],
+      ['t_id_excl', true],
       ['t_org_fk', false],
       ['t_org_fkey', true],
       ['t_pkey', true],
@@ -90,7 +92,9 @@ describe('tables and columns', () => {
     ).toEqual([
       'table public.orgs',
       'column public.orgs.id',
+      'column public.t.age',
       'column public.t.email',
+      'column public.t.id',
       'column public.t.org',
     ]);
   });
@@ -106,11 +110,13 @@ describe('tables and columns', () => {
     ).toEqual([
       'table alter public.t',
       'column create public.t.a',
+      'column reference public.t.a',
       'column create public.t.b',
       'column drop public.t.c',
       'column drop public.t.d',
       'column alter public.t.e',
       'column alter public.t.f',
+      'column reference public.t.f',
       'column alter public.t.g',
       'column alter public.t.h',
       'column alter public.t.i',
@@ -208,6 +214,7 @@ describe('functions', () => {
       ),
     ).toEqual([
       'function create app.f(integer,character varying,integer[],double precision,timestamp with time zone,boolean,bigint,smallint,double precision,"char",mood)',
+      'type reference public.mood',
     ]);
   });
 
@@ -256,8 +263,11 @@ describe('views, triggers, types, sequences, policies, extensions, schemas', () 
       'view create app.v',
       'table reference public.bans',
       'table reference public.items',
+      'column reference public.items.uid',
       'table reference public.orders',
       'table reference public.users',
+      'column reference public.users.id',
+      'column reference public.users.tags',
     ]);
     expect(
       objs('CREATE MATERIALIZED VIEW IF NOT EXISTS mv AS SELECT * FROM a WITH NO DATA'),
@@ -269,7 +279,12 @@ describe('views, triggers, types, sequences, policies, extensions, schemas', () 
       objs(
         'CREATE OR REPLACE TRIGGER tr BEFORE UPDATE OF a, b ON app.t FOR EACH ROW WHEN (OLD.a IS DISTINCT FROM NEW.a) EXECUTE PROCEDURE util.touch()',
       ),
-    ).toEqual(['trigger create app.t.tr', 'function reference util.touch()']);
+    ).toEqual([
+      'column reference app.t.a',
+      'column reference app.t.b',
+      'trigger create app.t.tr',
+      'function reference util.touch()',
+    ]);
     expect(objs('DROP TRIGGER IF EXISTS tr ON t CASCADE')).toEqual(['trigger drop public.t.tr']);
   });
 
@@ -281,7 +296,11 @@ describe('views, triggers, types, sequences, policies, extensions, schemas', () 
     ).toEqual(['type alter public.mood', 'type create public.mood']);
     expect(
       objs('CREATE DOMAIN email AS text CHECK (VALUE ~ $$@$$); DROP DOMAIN IF EXISTS email2'),
-    ).toEqual(['type create public.email', 'type drop public.email2']);
+    ).toEqual([
+      'type create public.email',
+      'constraint create public.email.email_check',
+      'type drop public.email2',
+    ]);
     expect(objs('CREATE TYPE app.pair AS (a int, b text); DROP TYPE app.pair, x')).toEqual([
       'type create app.pair',
       'type drop app.pair',
@@ -294,13 +313,24 @@ describe('views, triggers, types, sequences, policies, extensions, schemas', () 
       objs(
         'CREATE SEQUENCE IF NOT EXISTS s START 1; ALTER SEQUENCE s OWNED BY t.id; DROP SEQUENCE s',
       ),
-    ).toEqual(['sequence alter public.s', 'sequence create public.s', 'sequence drop public.s']);
+    ).toEqual([
+      'sequence alter public.s',
+      'sequence create public.s',
+      'sequence drop public.s',
+      'table reference public.t',
+      'column reference public.t.id',
+    ]);
     expect(
       objs('CREATE POLICY p ON t FOR SELECT TO app USING (true); DROP POLICY IF EXISTS q ON app.t'),
     ).toEqual(['policy drop app.t.q', 'policy create public.t.p']);
     expect(
       objs('CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA public; DROP EXTENSION a, b'),
-    ).toEqual(['extension create "uuid-ossp"', 'extension drop a', 'extension drop b']);
+    ).toEqual([
+      'extension create "uuid-ossp"',
+      'extension drop a',
+      'extension drop b',
+      'schema reference public',
+    ]);
     expect(
       objs('CREATE SCHEMA IF NOT EXISTS billing AUTHORIZATION app; DROP SCHEMA a, b CASCADE'),
     ).toEqual(['schema drop a', 'schema drop b', 'schema create billing']);
@@ -344,7 +374,11 @@ describe('statement kinds and warnings', () => {
       objs(
         'INSERT INTO a SELECT * FROM b; UPDATE ONLY c SET x = 1 FROM d; DELETE FROM e USING f; TRUNCATE g, h',
       ),
-    ).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((t) => `table reference public.${t}`));
+    ).toEqual([
+      ...['a', 'b', 'c'].map((t) => `table reference public.${t}`),
+      'column reference public.c.x',
+      ...['d', 'e', 'f', 'g', 'h'].map((t) => `table reference public.${t}`),
+    ]);
   });
 
   it('unsupported kinds warn with their name and produce no objects', () => {
@@ -354,11 +388,15 @@ describe('statement kinds and warnings', () => {
     expect(r.warnings.map((w) => [w.statement, w.message])).toEqual([
       [2, 'statement 3: CREATE PUBLICATION is not analysed'],
       [3, 'statement 4: CREATE EVENT TRIGGER is not analysed'],
-      [4, 'statement 5: DO is not analysed'],
       [5, 'statement 6: VACUUM is not analysed'],
       [6, 'statement 7: CREATE ROLE is not analysed'],
     ]);
-    expect(r.objects.map((o) => o.qualified)).toEqual(['public.t', 'public.t.id']);
+    // the DO block runs now: its DROP TABLE counts
+    expect(r.objects.map((o) => `${o.action} ${o.qualified}`)).toEqual([
+      'create public.t',
+      'drop public.t',
+      'create public.t.id',
+    ]);
   });
 
   it('statements keep their kind, trimmed text and offsets', () => {

@@ -97,6 +97,7 @@ describe("the reference's mistakes", () => {
       'table alter public.t',
       'constraint drop public.t.t_old',
       'constraint create public.t.t_x_check',
+      'column reference public.t.x',
     ]);
   });
 

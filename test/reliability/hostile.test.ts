@@ -140,6 +140,9 @@ function cases(): Case[] {
       ['an unknown statement kind', 'VACUUM FULL h_t', 'ok'],
       ['a Prisma migration', 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n-- AlterTable', 'ok'],
       ['a statement with a U& identifier', 'ALTER TABLE U&"d\\0061t\\+000061" ADD c int', 'ok'],
+      ['a U& identifier with a NUL escape', 'ALTER TABLE U&"a\\0000b" ADD c int', '22023'],
+      ['a U& identifier with a lone surrogate', 'ALTER TABLE U&"\\D800" ADD c int', '22023'],
+      ['an E string with a NUL escape', "ALTER TABLE t ADD c text DEFAULT E'a\\u0000b'", '22023'],
       [
         'SQL injection in the script',
         "ALTER TABLE t ADD c int'; DROP TABLE pggit.tb_pggit_intent; --",

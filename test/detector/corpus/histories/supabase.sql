@@ -1,0 +1,168 @@
+-- What a Supabase project provides before the first migration (not compared).
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role; END IF;
+END $$;
+CREATE SCHEMA auth;
+CREATE SCHEMA storage;
+CREATE SCHEMA extensions;
+CREATE TABLE auth.users (id uuid PRIMARY KEY, email text, raw_user_meta_data jsonb, created_at timestamptz DEFAULT now());
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claim.role', true), '')::text $$;
+CREATE TABLE storage.buckets (id text PRIMARY KEY, name text NOT NULL, public boolean DEFAULT false);
+CREATE TABLE storage.objects (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), bucket_id text REFERENCES storage.buckets, name text, owner uuid);
+CREATE PUBLICATION supabase_realtime;
+-- @history
+-- supabase/migrations/20240101000000_profiles.sql
+create extension if not exists "uuid-ossp" with schema extensions;
+
+create table public.profiles (
+  id uuid not null references auth.users on delete cascade,
+  updated_at timestamp with time zone,
+  username text unique,
+  full_name text,
+  avatar_url text,
+  website text,
+
+  primary key (id),
+  constraint username_length check (char_length(username) >= 3)
+);
+
+alter table public.profiles enable row level security;
+
+create policy "Public profiles are viewable by everyone." on profiles
+  for select using (true);
+
+create policy "Users can insert their own profile." on profiles
+  for insert with check ((select auth.uid()) = id);
+
+create policy "Users can update own profile." on profiles
+  for update using ((select auth.uid()) = id);
+
+-- This trigger automatically creates a profile entry when a new user signs up via Supabase Auth.
+create function public.handle_new_user()
+returns trigger
+language plpgsql
+security definer set search_path = ''
+as $$
+begin
+  insert into public.profiles (id, full_name, avatar_url)
+  values (new.id, new.raw_user_meta_data->>'full_name', new.raw_user_meta_data->>'avatar_url');
+  return new;
+end;
+$$;
+
+create trigger on_auth_user_created
+  after insert on auth.users
+  for each row execute procedure public.handle_new_user();
+
+-- Set up Storage!
+insert into storage.buckets (id, name)
+  values ('avatars', 'avatars');
+
+create policy "Avatar images are publicly accessible." on storage.objects
+  for select using (bucket_id = 'avatars');
+
+create policy "Anyone can upload an avatar." on storage.objects
+  for insert with check (bucket_id = 'avatars');
+
+-- supabase/migrations/20240110000000_teams.sql
+create type public.team_role as enum ('owner', 'admin', 'member');
+
+create table public.teams (
+  id uuid primary key default extensions.uuid_generate_v4(),
+  name text not null check (length(name) between 1 and 80),
+  created_by uuid not null default auth.uid() references auth.users (id),
+  created_at timestamptz not null default now()
+);
+
+create table public.team_members (
+  team_id uuid not null references public.teams (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role public.team_role not null default 'member',
+  joined_at timestamptz not null default now(),
+  primary key (team_id, user_id)
+);
+
+create index team_members_user_id_idx on public.team_members (user_id);
+
+alter table public.teams enable row level security;
+alter table public.team_members enable row level security;
+
+create function public.is_team_member(_team_id uuid)
+returns boolean
+language sql
+security definer
+set search_path = ''
+stable
+as $$
+  select exists (
+    select 1 from public.team_members tm
+    where tm.team_id = _team_id and tm.user_id = (select auth.uid())
+  );
+$$;
+
+create policy "members read their teams" on public.teams
+  for select to authenticated
+  using (public.is_team_member(id));
+
+create policy "owners update their teams" on public.teams
+  for update to authenticated
+  using (exists (select 1 from public.team_members m where m.team_id = teams.id and m.user_id = (select auth.uid()) and m.role = 'owner'));
+
+create policy "members see members" on public.team_members
+  for select to authenticated
+  using (public.is_team_member(team_id));
+
+grant select on table public.teams to anon, authenticated;
+grant select, insert, update, delete on table public.team_members to authenticated;
+grant usage on type public.team_role to authenticated;
+grant execute on function public.is_team_member(uuid) to authenticated;
+
+alter publication supabase_realtime add table public.team_members;
+
+-- supabase/migrations/20240120000000_projects.sql
+create table if not exists public.projects (
+  id bigint generated by default as identity primary key,
+  team_id uuid not null references public.teams on delete cascade,
+  slug text not null,
+  name text not null,
+  is_public boolean not null default false,
+  inserted_at timestamptz not null default timezone('utc'::text, now()),
+  unique (team_id, slug)
+);
+
+comment on table public.projects is 'Projects belong to teams.';
+
+alter table public.projects enable row level security;
+
+create policy "project visibility" on public.projects
+  as permissive for select
+  to authenticated
+  using (is_public or public.is_team_member(team_id));
+
+create or replace function public.project_count(p_team uuid)
+returns integer
+language sql
+stable
+begin atomic
+  select count(*)::integer from public.projects where projects.team_id = p_team;
+end;
+
+create or replace view public.team_project_counts
+with (security_invoker = on) as
+  select t.id as team_id, t.name, count(p.id) as projects
+  from public.teams t
+  left join public.projects p on p.team_id = t.id
+  group by t.id, t.name;
+
+-- supabase/migrations/20240201000000_project_tags.sql
+alter table public.projects add column tags text[] not null default '{}';
+create index projects_tags_idx on public.projects using gin (tags);
+alter table public.projects add column search tsvector generated always as (to_tsvector('english', coalesce(name, '') || ' ' || coalesce(slug, ''))) stored;
+create index on public.projects using gin (search);
+alter table public.profiles drop constraint username_length;
+alter table public.profiles add constraint username_length check (char_length(username) >= 2);
+drop policy "Users can update own profile." on public.profiles;
+create policy "Users can update own profile." on public.profiles for update using ((select auth.uid()) = id) with check ((select auth.uid()) = id);
