@@ -128,8 +128,13 @@ describe('locking', () => {
         [samePid],
       );
       expect(tuple.rows.map((t) => t.rel)).toEqual(['pggit.tb_pggit_lock']);
+      // pg_locks is cluster-wide, and other test files share the cluster (an
+      // install holds its own advisory lock): count only these sessions'.
+      const holderPid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const advisory = await db.query(
-        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'",
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND pid = ANY($1::int[])`,
+        [[holderPid, samePid]],
       );
       expect(advisory.rows[0]!.n).toBe(0);
       await holder.query('COMMIT');
