@@ -25,6 +25,7 @@ import {
   type IntentSummary,
   LEASE_SECONDS_LIMIT,
   PAGE_LIMIT,
+  type PggitEvent,
   RISK_LEVELS,
   RULE_KINDS,
   RULE_SEVERITIES,
@@ -175,6 +176,11 @@ function parseKeyValue(value: string): { key: string; value: string } {
   }
   return { key: value.slice(0, eq), value: value.slice(eq + 1) };
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
 
 function parseSeconds(value: string): number {
   const n = Number(value);
@@ -954,32 +960,123 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
 
   program
     .command('watch')
-    .description('print pggit notifications as they happen, until Ctrl-C')
-    .action(async (_opts, cmd: Command) => {
-      const asJson = json(cmd);
-      const c = colors(cmd);
-      await withClient(cmd, async (client) => {
-        let lost: (err: Error) => void = () => {};
-        const stop = await client.listen(
-          (e) => io.stdout(asJson ? JSON.stringify(e) : fmt.formatEvent(e, new Date(), c)),
-          (err) => {
-            if (err instanceof PggitNotificationError) io.stderr(`warning: ${err.message}`);
-            else lost(err);
-          },
-        );
-        io.stderr('watching pggit notifications (Ctrl-C to stop)');
-        try {
-          // Until Ctrl-C (exit 0) or the connection is lost (exit 1).
-          await new Promise<void>((resolve, reject) => {
-            lost = reject;
-            process.once('SIGINT', () => resolve());
-            process.once('SIGTERM', () => resolve());
-          });
-        } finally {
-          await stop();
+    .description(
+      'print pggit notifications as they happen, until Ctrl-C (--webhook: POST them too)',
+    )
+    .option('--webhook <url>', 'POST each event as JSON to this URL (repeatable)', collect)
+    .option(
+      '--webhook-attempts <n>',
+      'attempts per event and URL before giving up (default 5)',
+      parsePositiveInt('--webhook-attempts'),
+    )
+    .option(
+      '--webhook-backoff <ms>',
+      'wait before the first retry, doubled for each next one, at most 60 s (default 1000)',
+      parsePositiveInt('--webhook-backoff'),
+    )
+    .option(
+      '--webhook-timeout <seconds>',
+      'give up an attempt after this long (default 10)',
+      parsePositiveInt('--webhook-timeout'),
+    )
+    .option(
+      '--webhook-queue <n>',
+      'events that may wait per URL; a full queue drops its oldest, with a warning (default 1000)',
+      parsePositiveInt('--webhook-queue'),
+    )
+    .option(
+      '--enrich',
+      'add the intent (as this database user may read it) to each intent event’s body',
+    )
+    .action(
+      async (
+        opts: {
+          webhook?: string[];
+          webhookAttempts?: number;
+          webhookBackoff?: number;
+          webhookTimeout?: number;
+          webhookQueue?: number;
+          enrich?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const asJson = json(cmd);
+        const c = colors(cmd);
+        const urls = opts.webhook ?? [];
+        const { checkWebhookUrl, WebhookRelay } =
+          urls.length > 0
+            ? await import('./webhook.js')
+            : ({} as Partial<typeof import('./webhook.js')>);
+        for (const url of urls) {
+          const problem = checkWebhookUrl?.(url);
+          if (problem !== undefined) throw new UsageError(problem);
         }
-      });
-    });
+        if (urls.length === 0) {
+          for (const [name, given] of [
+            ['--webhook-attempts', opts.webhookAttempts],
+            ['--webhook-backoff', opts.webhookBackoff],
+            ['--webhook-timeout', opts.webhookTimeout],
+            ['--webhook-queue', opts.webhookQueue],
+            ['--enrich', opts.enrich],
+          ] as const) {
+            if (given !== undefined) throw new UsageError(`${name} needs --webhook <url>`);
+          }
+        }
+        // enrichment reads on a second connection: the first one listens
+        await withClient(
+          cmd,
+          async (client) => {
+            const relay =
+              WebhookRelay === undefined
+                ? undefined
+                : new WebhookRelay(urls, {
+                    attempts: opts.webhookAttempts ?? 5,
+                    backoffMs: opts.webhookBackoff ?? 1000,
+                    timeoutMs: (opts.webhookTimeout ?? 10) * 1000,
+                    queueSize: opts.webhookQueue ?? 1000,
+                    userAgent: `pggit/${packageVersion()}`,
+                    warn: (m) => io.stderr(`warning: ${m}`),
+                    enrich: opts.enrich
+                      ? async (p) =>
+                          p.event === 'drift'
+                            ? {}
+                            : { intent: await client.getIntent(String(p.intent_id)) }
+                      : undefined,
+                  });
+            let lost: (err: Error) => void = () => {};
+            const stop = await client.listen(
+              (e: PggitEvent) => {
+                io.stdout(asJson ? JSON.stringify(e) : fmt.formatEvent(e, new Date(), c));
+                relay?.push(e as unknown as Record<string, unknown>);
+              },
+              (err) => {
+                if (err instanceof PggitNotificationError) io.stderr(`warning: ${err.message}`);
+                else lost(err);
+              },
+            );
+            io.stderr(
+              `watching pggit notifications (Ctrl-C to stop)${urls.length > 0 ? `; relaying them to ${urls.length} webhook(s)` : ''}`,
+            );
+            try {
+              // Until Ctrl-C (exit 0) or the connection is lost (exit 1).
+              await new Promise<void>((resolve, reject) => {
+                lost = reject;
+                process.once('SIGINT', () => resolve());
+                process.once('SIGTERM', () => resolve());
+              });
+            } finally {
+              await stop();
+              for (const s of (await relay?.close()) ?? []) {
+                io.stderr(
+                  `webhook ${s.url}: ${s.delivered} delivered, ${s.failed} given up, ${s.dropped} dropped (queue full), ${s.abandoned} not sent (stopped)`,
+                );
+              }
+            }
+          },
+          { max: opts.enrich ? 2 : 1 },
+        );
+      },
+    );
 
   program
     .command('install')
