@@ -329,6 +329,45 @@ describe('pggit watch --webhook', () => {
     }
   });
 
+  it('without --webhook, text mode prints intent events and drift events, one line each', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, CLI, 'watch', '--database-url', db.url],
+      {
+        cwd: tmpdir(),
+        env: cleanEnv(),
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await until(() => stderr.includes('watching'));
+      expect(stderr).toBe('watching pggit notifications (Ctrl-C to stop)\n');
+      const id = await registerSql('wt-a', 'wt one', 'CREATE TABLE wt_one (id int)');
+      const ddl = new pg.Client({ connectionString: db.url, options: agentIdOptions('wt-a') });
+      await ddl.connect();
+      await ddl.query('CREATE TABLE wt_other (id int)');
+      await ddl.end();
+      await until(() => stdout.split('\n').length >= 3);
+      const lines = stdout.trim().split('\n');
+      expect(lines[0]).toMatch(
+        new RegExp(`^\\S+ {2}registered {2}registered {2}\\(${id.slice(0, 8)}\\)$`),
+      );
+      expect(lines[1]).toMatch(/^\S+ {2}drift {2}undeclared {2}\(finding #\d+: pggit drift\)$/);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('bad webhook options are usage errors (exit 2), before connecting', async () => {
     const url = `postgres://x@127.0.0.1:${await closedPort()}/x`;
     for (const [args, message] of [
