@@ -178,7 +178,15 @@ export class WebhookRelay {
         const event = e.queue.shift();
         if (event === undefined) return;
         e.sending = event;
-        const delivered = await this.deliver(e, event);
+        let delivered = false;
+        try {
+          delivered = await this.deliver(e, event);
+        } catch (err) {
+          // nothing above should throw; if it does, one event is lost, not the sender
+          this.options.warn(
+            `webhook ${e.shown}: could not send the ${describe(event.payload)}: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
         if (this.closed) return; // still counted as abandoned (e.sending)
         e.sending = undefined;
         if (delivered) e.delivered++;
