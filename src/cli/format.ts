@@ -8,6 +8,7 @@ import type {
   CheckConflict,
   CheckResult,
   Conflict,
+  DriftFinding,
   HistoryEntry,
   Intent,
   IntentSummary,
@@ -16,7 +17,11 @@ import type {
   ParseWarning,
   PggitEvent,
   RegisterResult,
+  ReviewState,
+  Rule,
+  Settings,
   Severity,
+  SweepResult,
   VerifyResult,
   VersionInfo,
 } from '../client/types.js';
@@ -75,9 +80,19 @@ export function formatIntent(intent: Intent, c: Palette = NO_COLOR): string {
   }
   lines.push(field('created', intent.created_at));
   lines.push(field('updated', intent.updated_at));
+  if (intent.lease_expires_at !== undefined) lines.push(field('lease', lease(intent, c)));
+  if (intent.applied_at) lines.push(field('applied', intent.applied_at));
   lines.push('statements:');
   lines.push(...indent(intent.schema_changes.map((s) => `${s};`)));
   return lines.join('\n');
+}
+
+function lease(intent: Intent, c: Palette): string {
+  const active = ['registered', 'in_progress', 'completed', 'conflicted'].includes(intent.status);
+  if (!active) return c.dim(`${intent.lease_seconds} s (ended with the intent)`);
+  return intent.expired
+    ? c.red(`expired at ${intent.lease_expires_at}`)
+    : `expires at ${intent.lease_expires_at} (${intent.lease_seconds} s, renewed by heartbeat)`;
 }
 
 function suggestions(items: readonly string[], c: Palette): string[] {
@@ -157,6 +172,15 @@ export function formatRegister(r: RegisterResult, c: Palette = NO_COLOR): string
   }
   const w = formatWarnings(r.warnings, c);
   if (w.length > 0) lines.push('', ...w);
+  if ((r.required_reviews ?? []).length > 0) {
+    lines.push('', 'reviews required before it may start:');
+    for (const q of r.required_reviews) {
+      lines.push(
+        `  rule #${q.rule_id}: ${q.owner} reviews ${list(q.objects)} (pggit review ${shortId(r.intent.id)} approve --rule ${q.rule_id})`,
+      );
+    }
+  }
+  for (const a of r.advice ?? []) lines.push(`${c.dim('advice:')} ${a}`);
   return lines.join('\n');
 }
 
@@ -286,7 +310,104 @@ export function formatVersion(client: string, server: VersionInfo | null): strin
 
 export function formatEvent(e: PggitEvent, at: Date = new Date(), c: Palette = NO_COLOR): string {
   const ts = c.dim(at.toISOString());
+  if (e.event === 'drift') {
+    return `${ts}  drift  ${c.red(e.finding)}  (finding #${e.drift_id}: pggit drift)`;
+  }
   const change =
     e.old_status === null ? status(e.status, c) : `${e.old_status} -> ${status(e.status, c)}`;
   return `${ts}  ${e.event}  ${change}  (${shortId(e.intent_id)})`;
+}
+
+export function formatHeartbeat(intent: Intent, c: Palette = NO_COLOR): string {
+  return `intent ${shortId(intent.id)} lease renewed: ${c.bold(`expires at ${intent.lease_expires_at}`)} (${intent.lease_seconds} s)`;
+}
+
+export function formatSweep(r: SweepResult, c: Palette = NO_COLOR): string {
+  if (r.swept === 0) return 'no expired intents';
+  return `${c.bold(`swept ${r.swept} expired intent(s)`)} (abandoned, their conflicts released): ${r.intents.map(shortId).join(', ')}`;
+}
+
+export function formatDrift(findings: readonly DriftFinding[], c: Palette = NO_COLOR): string {
+  if (findings.length === 0) return 'no drift';
+  return findings
+    .map((d) => {
+      const objects = [...new Set(d.objects.map((o) => `${o.kind} ${o.qualified}`))];
+      const lines = [
+        `${c.bold(`drift #${d.id}`)}  ${d.finding === 'foreign' ? c.red(d.finding) : c.yellow(d.finding)}  ${d.command_tag} by ${d.agent_id}${d.session_role !== d.agent_id ? ` (database user ${d.session_role})` : ''}  ${c.dim(d.at)}`,
+        `  on ${list(objects)}`,
+      ];
+      if (d.other_intents.length > 0) {
+        lines.push(`  declared by other intents: ${d.other_intents.map(shortId).join(', ')}`);
+      }
+      if (d.own_intents.length > 0) {
+        lines.push(
+          `  its agent's intents in the command: ${d.own_intents.map(shortId).join(', ')}`,
+        );
+      }
+      const statement = d.statement.replace(/\s+/g, ' ').trim();
+      lines.push(`  ${c.dim(statement.length > 200 ? `${statement.slice(0, 200)}…` : statement)}`);
+      return lines.join('\n');
+    })
+    .join('\n\n');
+}
+
+const decision = (d: string | null | undefined, c: Palette) =>
+  d === 'approved' ? c.green(d) : d === 'rejected' ? c.red(d) : c.dim('pending');
+
+export function formatReviews(r: ReviewState, c: Palette = NO_COLOR): string {
+  const lines = [`reviews of intent ${shortId(r.intent_id)}`];
+  if (r.required.length === 0) lines.push('  owner reviews: none required');
+  for (const q of r.required) {
+    lines.push(
+      `  rule #${q.rule_id}  ${q.owner}  ${decision(q.decision, c)}  on ${list(q.objects)}`,
+    );
+  }
+  lines.push(
+    r.gate.enabled
+      ? `  review gate: ${decision(r.gate.decision, c)} (merging needs an approval by someone other than its agent)`
+      : `  review gate: ${c.dim('off')}`,
+  );
+  if (r.reviews.length > 0) {
+    lines.push('decisions:');
+    for (const x of r.reviews) {
+      lines.push(
+        `  ${c.dim(x.at)}  ${decision(x.decision, c)} by ${x.reviewer}${x.rule_id === null ? ' (review gate)' : ` (rule #${x.rule_id})`}${x.notes ? `: ${x.notes}` : ''}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function describeRule(r: Rule): string {
+  const parts: string[] = [];
+  if (r.conflict_type !== null) parts.push(`${r.conflict_type} conflicts`);
+  if (r.pattern !== null) parts.push(`on ${r.pattern}`);
+  if (r.metadata_key !== null) parts.push(`metadata ${r.metadata_key}=${r.metadata_value ?? ''}`);
+  const scope = parts.join(' ');
+  switch (r.kind) {
+    case 'owner':
+      return `${r.owner ?? '?'} owns ${r.pattern ?? '?'}: others' intents need its review`;
+    case 'severity':
+      return `${scope}: ${r.severity === 'none' ? 'not recorded' : `severity ${r.severity}`}`;
+    default:
+      return `${scope}: advice "${r.advice ?? ''}"`;
+  }
+}
+
+export function formatRules(rules: readonly Rule[], c: Palette = NO_COLOR): string {
+  if (rules.length === 0) return 'no rules';
+  return rules.map((r) => `${c.bold(`rule #${r.id}`)}  ${r.kind}  ${describeRule(r)}`).join('\n');
+}
+
+export function formatRule(r: Rule, c: Palette = NO_COLOR): string {
+  return r.removed_at === null
+    ? `${c.green('added')} rule #${r.id} (${r.kind}): ${describeRule(r)}`
+    : `removed rule #${r.id} (${r.kind}): ${describeRule(r)}`;
+}
+
+export function formatSettings(settings: Settings, c: Palette = NO_COLOR): string {
+  const keys = Object.keys(settings).sort();
+  if (keys.length === 0) return 'no settings';
+  const width = Math.max(...keys.map((k) => k.length));
+  return keys.map((k) => `${c.bold(k.padEnd(width))}  ${settings[k]}`).join('\n');
 }

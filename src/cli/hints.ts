@@ -4,9 +4,9 @@
  * (they are written for any SQL client); the CLI and the MCP server rewrite
  * them into their own language with speak().
  *
- * Every function of the SQL API has an entry (test/client/hints.test.ts
- * checks it against src/plv8/functions.ts), null where there is no
- * counterpart.
+ * Every function of the SQL API has a CLI command (test/client/hints.test.ts
+ * checks it against src/plv8/functions.ts); the MCP tool is null where
+ * agents have none (rules and settings are for people).
  */
 
 export interface Counterpart {
@@ -14,6 +14,8 @@ export interface Counterpart {
   cli: string | null;
   /** The MCP tool. */
   mcp: string | null;
+  /** The role whose members may call it, when not pggit_agent (test/client/hints.test.ts checks the grants). */
+  role?: 'pggit_admin';
 }
 
 export const SQL_COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
@@ -42,21 +44,23 @@ export const SQL_COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
   },
   pggit_history: { cli: 'pggit history <intent-id>', mcp: 'history' },
   pggit_parse: { cli: 'pggit parse --schema-changes <ddl>', mcp: 'parse_ddl' },
-  pggit_detect: { cli: null, mcp: null },
+  // the detector between two intents: offline, the CLI runs it itself
+  pggit_detect: { cli: 'pggit check --offline --against <intents.json>', mcp: null },
   pggit_version: { cli: 'pggit version', mcp: null },
   pggit_verify: { cli: 'pggit verify', mcp: null },
   pggit_open_conflicts: { cli: 'pggit conflicts', mcp: 'open_conflicts' },
-  // No CLI command or MCP tool yet: call them in SQL.
-  pggit_heartbeat: { cli: null, mcp: null },
-  pggit_sweep: { cli: null, mcp: null },
-  pggit_reviews: { cli: null, mcp: null },
-  pggit_review: { cli: null, mcp: null },
-  pggit_rules: { cli: null, mcp: null },
-  pggit_add_rule: { cli: null, mcp: null },
-  pggit_remove_rule: { cli: null, mcp: null },
-  pggit_settings: { cli: null, mcp: null },
-  pggit_set_setting: { cli: null, mcp: null },
-  pggit_drift: { cli: null, mcp: null },
+  pggit_heartbeat: { cli: 'pggit heartbeat <intent-id>', mcp: 'heartbeat_intent' },
+  // housekeeping for cron or people: an expired intent already holds no one back
+  pggit_sweep: { cli: 'pggit sweep', mcp: null },
+  pggit_drift: { cli: 'pggit drift', mcp: 'list_drift' },
+  pggit_reviews: { cli: 'pggit reviews <intent-id>', mcp: 'list_reviews' },
+  pggit_review: { cli: 'pggit review <intent-id> approve|reject', mcp: 'review_intent' },
+  // rules and settings are managed by people (pggit_admin): CLI only
+  pggit_rules: { cli: 'pggit rules list', mcp: null },
+  pggit_add_rule: { cli: 'pggit rules add --kind <kind>', mcp: null, role: 'pggit_admin' },
+  pggit_remove_rule: { cli: 'pggit rules remove <rule-id>', mcp: null, role: 'pggit_admin' },
+  pggit_settings: { cli: 'pggit config get', mcp: null },
+  pggit_set_setting: { cli: 'pggit config set <key> <value>', mcp: null, role: 'pggit_admin' },
 };
 
 /**
@@ -73,4 +77,16 @@ export function speak(text: string, to: 'cli' | 'mcp'): string {
     if (counterpart === null || counterpart === undefined) return match;
     return to === 'cli' ? `\`${counterpart}\`` : `the ${counterpart} tool`;
   });
+}
+
+/**
+ * A hint for PostgreSQL's own `permission denied for function pggit_x`
+ * (42501, which has none): which role may call it.
+ */
+export function permissionHint(message: string, to: 'cli' | 'mcp'): string | undefined {
+  const fn = /^permission denied for function (pggit_[a-z_]+)$/.exec(message)?.[1];
+  if (fn === undefined || !(fn in SQL_COUNTERPARTS)) return undefined;
+  const role = SQL_COUNTERPARTS[fn]?.role ?? 'pggit_agent';
+  const what = speak(fn, to);
+  return `${what} is for members of ${role}: the database owner can GRANT ${role} TO your database user`;
 }

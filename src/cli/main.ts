@@ -23,8 +23,13 @@ import { ERROR_CODES, isSqlState, PggitError, PggitNotificationError } from '../
 import type { PggitClient, PggitClientOptions } from '../client/index.js';
 import {
   type IntentSummary,
+  LEASE_SECONDS_LIMIT,
   PAGE_LIMIT,
+  type PggitEvent,
   RISK_LEVELS,
+  RULE_KINDS,
+  RULE_SEVERITIES,
+  type RuleInput,
   SEVERITIES,
   type Severity,
   STATUSES,
@@ -36,7 +41,7 @@ import type { IntentInput, ParsedStatement } from '../detector/types.js';
 import type { InstallResult } from '../install/index.js';
 import { type Palette, palette, useColor } from './color.js';
 import * as fmt from './format.js';
-import { speak } from './hints.js';
+import { permissionHint, speak } from './hints.js';
 import { readScript, type ScriptOptions, UsageError } from './input.js';
 
 export { UsageError };
@@ -132,6 +137,50 @@ function parsePageLimit(value: string): number {
   if (n > PAGE_LIMIT) throw new UsageError(`--limit must be at most ${PAGE_LIMIT}, not ${n}`);
   return n;
 }
+
+function parseLeaseSeconds(value: string): number {
+  const n = parsePositiveInt('--lease-seconds')(value);
+  if (n > LEASE_SECONDS_LIMIT) {
+    throw new UsageError(
+      `--lease-seconds must be at most ${LEASE_SECONDS_LIMIT} (a year), not ${n}`,
+    );
+  }
+  return n;
+}
+
+const AGO: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** --since: an ISO 8601 time, or a duration ago (30s, 15m, 2h, 7d). */
+export function parseSince(value: string, now: Date = new Date()): string {
+  const v = value.trim();
+  const ago = /^(\d+)\s*([smhd])$/.exec(v);
+  if (ago) {
+    return new Date(
+      now.getTime() - Number(ago[1]) * (AGO[ago[2] as string] as number) * 1000,
+    ).toISOString();
+  }
+  const t = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(t)) {
+    throw new UsageError(
+      `--since must be an ISO 8601 time (2031-01-01T12:00:00Z) or a duration ago (30s, 15m, 2h, 7d), not ${JSON.stringify(value)}`,
+    );
+  }
+  return new Date(t).toISOString();
+}
+
+/** --metadata key=value (rules add): the key is what comes before the first '='. */
+function parseKeyValue(value: string): { key: string; value: string } {
+  const eq = value.indexOf('=');
+  if (eq <= 0) {
+    throw new UsageError(`--metadata must be key=value, not ${JSON.stringify(value)}`);
+  }
+  return { key: value.slice(0, eq), value: value.slice(eq + 1) };
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
 
 function parseSeconds(value: string): number {
   const n = Number(value);
@@ -362,6 +411,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       connectTimeoutMs: Math.round((g.connectTimeout ?? 5) * 1000),
       max: 1,
       applicationName: 'pggit cli',
+      agentId: actingAgent(cmd),
       ...options,
     });
     try {
@@ -371,6 +421,19 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       // the connection (a CLI run need not wait ~10 ms for that).
       client.close().catch(() => {});
     }
+  };
+
+  /**
+   * The agent the command's connection acts for (pggit.agent_id): its
+   * --agent-id where that names who acts (the options that default to
+   * PGGIT_AGENT_ID; list-intents' -a is a filter), else PGGIT_AGENT_ID.
+   */
+  const actingAgent = (cmd: Command): string | undefined => {
+    const acts = cmd.options.some(
+      (o) => o.attributeName() === 'agentId' && o.envVar === 'PGGIT_AGENT_ID',
+    );
+    const id = acts ? cmd.opts<{ agentId?: string }>().agentId : io.env.PGGIT_AGENT_ID;
+    return id === undefined || id === '' ? undefined : id;
   };
 
   const emit = <T>(cmd: Command, data: T, human: (d: T, c: Palette) => string) => {
@@ -431,6 +494,11 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       parseNonNegativeInt('--estimated-duration-ms'),
     )
     .option('-m, --metadata <json>', 'a JSON object stored with the intent', parseJsonObject)
+    .option(
+      '--lease-seconds <n>',
+      'its lease: it expires unless heartbeat renews it (default: the lease_seconds setting, 1 day)',
+      parseLeaseSeconds,
+    )
     .addOption(failOnOption())
     .action(
       async (
@@ -438,6 +506,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
           riskLevel?: (typeof RISK_LEVELS)[number];
           estimatedDurationMs?: number;
           metadata?: Record<string, unknown>;
+          leaseSeconds?: number;
         },
         cmd: Command,
       ) => {
@@ -453,6 +522,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
             estimatedDurationMs: opts.estimatedDurationMs,
             riskLevel: opts.riskLevel,
             metadata: opts.metadata,
+            leaseSeconds: opts.leaseSeconds,
           }),
         );
         emit(cmd, result, fmt.formatRegister);
@@ -641,6 +711,232 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       emit(cmd, await withClient(cmd, (c) => c.history(id)), fmt.formatHistory);
     });
 
+  // -------------------------------------------------------------------------
+  // leases
+
+  program
+    .command('heartbeat <intent-id>')
+    .description('renew an intent’s lease: while you work, well within it (e.g. every third of it)')
+    .option(
+      '--lease-seconds <n>',
+      'renew for this long from now, which becomes its lease (default: its own)',
+      parseLeaseSeconds,
+    )
+    .action(async (id: string, opts: { leaseSeconds?: number }, cmd: Command) => {
+      emit(
+        cmd,
+        await withClient(cmd, (c) => c.heartbeat(id, opts.leaseSeconds)),
+        fmt.formatHeartbeat,
+      );
+    });
+
+  program
+    .command('sweep')
+    .description('abandon the intents whose lease has run out (safe to run from cron)')
+    .option(
+      '-l, --limit <n>',
+      `at most this many, up to ${PAGE_LIMIT} (default 1000)`,
+      parsePageLimit,
+    )
+    .action(async (opts: { limit?: number }, cmd: Command) => {
+      emit(cmd, await withClient(cmd, (c) => c.sweep(opts.limit)), fmt.formatSweep);
+    });
+
+  // -------------------------------------------------------------------------
+  // the drift guard
+
+  program
+    .command('drift')
+    .description('DDL that ran without an active intent of its agent declaring it, newest first')
+    .option(
+      '--since <time>',
+      'only findings since: an ISO 8601 time, or a duration ago (15m, 2h, 7d)',
+      (v) => parseSince(v),
+    )
+    .option(
+      '-l, --limit <n>',
+      `at most this many, up to ${PAGE_LIMIT} (default 100)`,
+      parsePageLimit,
+    )
+    .action(async (opts: { since?: string; limit?: number }, cmd: Command) => {
+      emit(
+        cmd,
+        await withClient(cmd, (c) => c.drift({ since: opts.since, limit: opts.limit })),
+        fmt.formatDrift,
+      );
+    });
+
+  // -------------------------------------------------------------------------
+  // reviews
+
+  const DECISIONS: Record<string, 'approved' | 'rejected'> = {
+    approve: 'approved',
+    approved: 'approved',
+    reject: 'rejected',
+    rejected: 'rejected',
+  };
+  program
+    .command('review <intent-id> <decision>')
+    .description('approve or reject an intent: for an owner rule (--rule) or the review gate')
+    .option('--notes <text>', 'why, recorded with the decision')
+    .option(
+      '--rule <rule-id>',
+      'the owner rule whose review this is (default: the review gate)',
+      (v) => parsePositiveInt('--rule')(v),
+    )
+    .addOption(
+      new Option('--reviewer <id>', 'who decides (default: the database user)').env(
+        'PGGIT_AGENT_ID',
+      ),
+    )
+    .addHelpText('after', '\n<decision> is approve or reject.')
+    .action(
+      async (
+        id: string,
+        decisionArg: string,
+        opts: { notes?: string; rule?: number; reviewer?: string },
+        cmd: Command,
+      ) => {
+        const decision = DECISIONS[decisionArg.toLowerCase()];
+        if (decision === undefined) {
+          throw new UsageError(
+            `<decision> must be approve or reject, not ${JSON.stringify(decisionArg)}`,
+          );
+        }
+        const state = await withClient(cmd, (c) =>
+          c.review(id, decision, {
+            notes: opts.notes,
+            reviewer: opts.reviewer || undefined,
+            ruleId: opts.rule,
+          }),
+        );
+        emit(cmd, state, fmt.formatReviews);
+      },
+    );
+
+  program
+    .command('reviews <intent-id>')
+    .description(
+      'the reviews of an intent: what owner rules require, the review gate, every decision',
+    )
+    .action(async (id: string, _opts, cmd: Command) => {
+      emit(cmd, await withClient(cmd, (c) => c.reviews(id)), fmt.formatReviews);
+    });
+
+  // -------------------------------------------------------------------------
+  // rules and settings (changing them is for pggit_admin)
+
+  const rules = program
+    .command('rules')
+    .description('owner, severity and advice rules: list (default), add, remove');
+  rules
+    .command('list', { isDefault: true })
+    .description('the active rules, in the order they apply')
+    .action(async (_opts, cmd: Command) => {
+      emit(cmd, await withClient(cmd, (c) => c.rules()), fmt.formatRules);
+    });
+  rules
+    .command('add')
+    .description('add a rule (pggit_admin)')
+    .addOption(
+      new Option(
+        '--kind <kind>',
+        'owner (--pattern, --owner), severity (--severity, --conflict-type and/or --pattern) or advice (--advice, --pattern or --metadata)',
+      )
+        .choices(RULE_KINDS)
+        .makeOptionMandatory(),
+    )
+    .option('--pattern <glob>', 'objects, e.g. "public.payments*" or "function:public.charge*"')
+    .option(
+      '--owner <agent-or-role>',
+      'owner rules: who reviews others’ changes (a role: any member)',
+    )
+    .addOption(
+      new Option('--severity <severity>', 'severity rules: none records no conflict').choices(
+        RULE_SEVERITIES,
+      ),
+    )
+    .option(
+      '--conflict-type <type>',
+      'severity rules: only conflicts of this type (column, table, …)',
+    )
+    .option('--advice <text>', 'advice rules: what to tell the agents')
+    .option(
+      '--metadata <key=value>',
+      'advice rules: intents whose metadata has this value',
+      parseKeyValue,
+    )
+    .action(
+      async (
+        opts: {
+          kind: RuleInput['kind'];
+          pattern?: string;
+          owner?: string;
+          severity?: RuleInput['severity'];
+          conflictType?: string;
+          advice?: string;
+          metadata?: { key: string; value: string };
+        },
+        cmd: Command,
+      ) => {
+        const rule = await withClient(cmd, (c) =>
+          c.addRule({
+            kind: opts.kind,
+            pattern: opts.pattern,
+            owner: opts.owner,
+            severity: opts.severity,
+            conflictType: opts.conflictType as RuleInput['conflictType'],
+            advice: opts.advice,
+            metadataKey: opts.metadata?.key,
+            metadataValue: opts.metadata?.value,
+          }),
+        );
+        emit(cmd, rule, fmt.formatRule);
+      },
+    );
+  rules
+    .command('remove <rule-id>')
+    .description('retire a rule (pggit_admin); it stays, inactive, for what it decided')
+    .action(async (idArg: string, _opts, cmd: Command) => {
+      const id = parsePositiveInt('rule-id')(idArg);
+      emit(cmd, await withClient(cmd, (c) => c.removeRule(id)), fmt.formatRule);
+    });
+
+  const config = program
+    .command('config')
+    .alias('settings')
+    .description('the settings of this installation: get (default), set');
+  config
+    .command('get [key]', { isDefault: true })
+    .description('every setting, or the value of one')
+    .action(async (key: string | undefined, _opts, cmd: Command) => {
+      const settings = await withClient(cmd, (c) => c.settings());
+      if (key === undefined) {
+        emit(cmd, settings, fmt.formatSettings);
+        return;
+      }
+      if (!Object.hasOwn(settings, key)) {
+        throw new PggitError(
+          ERROR_CODES.notFound,
+          `no setting ${JSON.stringify(key)}: the settings are ${Object.keys(settings).sort().join(', ')}`,
+        );
+      }
+      emit(cmd, { [key]: settings[key] }, (s) => String(s[key]));
+    });
+  config
+    .command('set <key> <value>')
+    .description(
+      'change a setting (pggit_admin): bind_agent_identity, agent_isolation, review_gate (on/off), drift_mode (off/warn/enforce), lease_seconds',
+    )
+    .action(async (key: string, value: string, _opts, cmd: Command) => {
+      const changed = await withClient(cmd, (c) => c.setSetting(key, value));
+      emit(cmd, changed, (s) =>
+        Object.entries(s)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n'),
+      );
+    });
+
   program
     .command('parse')
     .description('the statements of a DDL script and the objects each touches')
@@ -664,32 +960,123 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
 
   program
     .command('watch')
-    .description('print pggit notifications as they happen, until Ctrl-C')
-    .action(async (_opts, cmd: Command) => {
-      const asJson = json(cmd);
-      const c = colors(cmd);
-      await withClient(cmd, async (client) => {
-        let lost: (err: Error) => void = () => {};
-        const stop = await client.listen(
-          (e) => io.stdout(asJson ? JSON.stringify(e) : fmt.formatEvent(e, new Date(), c)),
-          (err) => {
-            if (err instanceof PggitNotificationError) io.stderr(`warning: ${err.message}`);
-            else lost(err);
-          },
-        );
-        io.stderr('watching pggit notifications (Ctrl-C to stop)');
-        try {
-          // Until Ctrl-C (exit 0) or the connection is lost (exit 1).
-          await new Promise<void>((resolve, reject) => {
-            lost = reject;
-            process.once('SIGINT', () => resolve());
-            process.once('SIGTERM', () => resolve());
-          });
-        } finally {
-          await stop();
+    .description(
+      'print pggit notifications as they happen, until Ctrl-C (--webhook: POST them too)',
+    )
+    .option('--webhook <url>', 'POST each event as JSON to this URL (repeatable)', collect)
+    .option(
+      '--webhook-attempts <n>',
+      'attempts per event and URL before giving up (default 5)',
+      parsePositiveInt('--webhook-attempts'),
+    )
+    .option(
+      '--webhook-backoff <ms>',
+      'wait before the first retry, doubled for each next one, at most 60 s (default 1000)',
+      parsePositiveInt('--webhook-backoff'),
+    )
+    .option(
+      '--webhook-timeout <seconds>',
+      'give up an attempt after this long (default 10)',
+      parsePositiveInt('--webhook-timeout'),
+    )
+    .option(
+      '--webhook-queue <n>',
+      'events that may wait per URL; a full queue drops its oldest, with a warning (default 1000)',
+      parsePositiveInt('--webhook-queue'),
+    )
+    .option(
+      '--enrich',
+      'add the intent (as this database user may read it) to each intent event’s body',
+    )
+    .action(
+      async (
+        opts: {
+          webhook?: string[];
+          webhookAttempts?: number;
+          webhookBackoff?: number;
+          webhookTimeout?: number;
+          webhookQueue?: number;
+          enrich?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const asJson = json(cmd);
+        const c = colors(cmd);
+        const urls = opts.webhook ?? [];
+        const { checkWebhookUrl, WebhookRelay } =
+          urls.length > 0
+            ? await import('./webhook.js')
+            : ({} as Partial<typeof import('./webhook.js')>);
+        for (const url of urls) {
+          const problem = checkWebhookUrl?.(url);
+          if (problem !== undefined) throw new UsageError(problem);
         }
-      });
-    });
+        if (urls.length === 0) {
+          for (const [name, given] of [
+            ['--webhook-attempts', opts.webhookAttempts],
+            ['--webhook-backoff', opts.webhookBackoff],
+            ['--webhook-timeout', opts.webhookTimeout],
+            ['--webhook-queue', opts.webhookQueue],
+            ['--enrich', opts.enrich],
+          ] as const) {
+            if (given !== undefined) throw new UsageError(`${name} needs --webhook <url>`);
+          }
+        }
+        // enrichment reads on a second connection: the first one listens
+        await withClient(
+          cmd,
+          async (client) => {
+            const relay =
+              WebhookRelay === undefined
+                ? undefined
+                : new WebhookRelay(urls, {
+                    attempts: opts.webhookAttempts ?? 5,
+                    backoffMs: opts.webhookBackoff ?? 1000,
+                    timeoutMs: (opts.webhookTimeout ?? 10) * 1000,
+                    queueSize: opts.webhookQueue ?? 1000,
+                    userAgent: `pggit/${packageVersion()}`,
+                    warn: (m) => io.stderr(`warning: ${m}`),
+                    enrich: opts.enrich
+                      ? async (p) =>
+                          p.event === 'drift'
+                            ? {}
+                            : { intent: await client.getIntent(String(p.intent_id)) }
+                      : undefined,
+                  });
+            let lost: (err: Error) => void = () => {};
+            const stop = await client.listen(
+              (e: PggitEvent) => {
+                io.stdout(asJson ? JSON.stringify(e) : fmt.formatEvent(e, new Date(), c));
+                relay?.push(e as unknown as Record<string, unknown>);
+              },
+              (err) => {
+                if (err instanceof PggitNotificationError) io.stderr(`warning: ${err.message}`);
+                else lost(err);
+              },
+            );
+            io.stderr(
+              `watching pggit notifications (Ctrl-C to stop)${urls.length > 0 ? `; relaying them to ${urls.length} webhook(s)` : ''}`,
+            );
+            try {
+              // Until Ctrl-C (exit 0) or the connection is lost (exit 1).
+              await new Promise<void>((resolve, reject) => {
+                lost = reject;
+                process.once('SIGINT', () => resolve());
+                process.once('SIGTERM', () => resolve());
+              });
+            } finally {
+              await stop();
+              for (const s of (await relay?.close()) ?? []) {
+                io.stderr(
+                  `webhook ${s.url}: ${s.delivered} delivered, ${s.failed} given up, ${s.dropped} dropped (queue full), ${s.abandoned} not sent (stopped)`,
+                );
+              }
+            }
+          },
+          { max: opts.enrich ? 2 : 1 },
+        );
+      },
+    );
 
   program
     .command('install')
@@ -828,6 +1215,7 @@ export function reportError(
   // pggit's hints name SQL functions; say what to type instead.
   if (detail !== undefined) detail = speak(detail, 'cli');
   if (hint !== undefined) hint = speak(hint, 'cli');
+  else if (code === '42501') hint = permissionHint(message, 'cli');
   if (output.json) {
     io.stdout(
       JSON.stringify({

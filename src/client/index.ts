@@ -37,6 +37,8 @@ import type {
   CheckResult,
   Conflict,
   ConflictReport,
+  DriftFilter,
+  DriftFinding,
   HistoryEntry,
   Intent,
   IntentInput,
@@ -48,6 +50,13 @@ import type {
   RegisterInput,
   RegisterResult,
   ResolveOptions,
+  ReviewDecision,
+  ReviewOptions,
+  ReviewState,
+  Rule,
+  RuleInput,
+  Settings,
+  SweepResult,
   TransitionOptions,
   TransitionTarget,
   VerifyResult,
@@ -92,6 +101,47 @@ export interface PggitClientOptions {
    * first call (one `pggit_version()` per client). Default true.
    */
   checkVersion?: boolean;
+  /**
+   * For a client built from a connection string: the agent its connections
+   * act for. Every connection of the pool starts with `pggit.agent_id` set to
+   * it (a startup option: no extra round trip), so the drift guard attributes
+   * DDL run through `client.pool` to this agent instead of the database user.
+   * With a pool of your own, give it `options: agentIdOptions(agentId)`.
+   */
+  agentId?: string;
+}
+
+/**
+ * The startup option that sets `pggit.agent_id` on a connection:
+ * `-c pggit.agent_id=<id>`, with backslashes and whitespace escaped as
+ * PostgreSQL splits options (any other character, quotes included, is taken
+ * as is). For node-postgres's `options` (or PGOPTIONS).
+ */
+export function agentIdOptions(agentId: string): string {
+  if (typeof agentId !== 'string' || agentId === '' || agentId.includes('\0')) {
+    throw new PggitError('22023', 'agentId must be a non-empty string without NUL characters');
+  }
+  return `-c pggit.agent_id=${agentId.replace(/[\\\s]/g, (ch) => `\\${ch}`)}`;
+}
+
+/**
+ * The pg connection settings for a URL and an agent: the URL's own `options`
+ * parameter (else PGOPTIONS) kept, with the agent's option after it.
+ */
+function withAgentOptions(
+  url: string,
+  agentId: string,
+): { connectionString: string; options: string } {
+  const mine = agentIdOptions(agentId);
+  const parsed = new URL(url);
+  const given = parsed.searchParams.get('options');
+  if (given === null) {
+    const env = process.env.PGOPTIONS;
+    return { connectionString: url, options: env ? `${env} ${mine}` : mine };
+  }
+  // pg lets the URL's options win over the config's: move them into the config.
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: `${given} ${mine}` };
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -118,8 +168,12 @@ export class PggitClient {
   constructor(poolOrConnectionString: pg.Pool | string, options: PggitClientOptions = {}) {
     if (typeof poolOrConnectionString === 'string') {
       validateDatabaseUrl(poolOrConnectionString);
+      const connection =
+        options.agentId === undefined
+          ? { connectionString: poolOrConnectionString }
+          : withAgentOptions(poolOrConnectionString, options.agentId);
       this.pool = new pg.Pool({
-        connectionString: poolOrConnectionString,
+        ...connection,
         application_name: options.applicationName ?? 'pggit',
         max: options.max ?? 4,
         connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -130,6 +184,12 @@ export class PggitClient {
       this.pool.on('error', () => {});
       this.ownsPool = true;
     } else {
+      if (options.agentId !== undefined) {
+        throw new PggitError(
+          '22023',
+          'agentId needs a client built from a connection string: give your own pool options: agentIdOptions(agentId)',
+        );
+      }
       this.pool = poolOrConnectionString;
       this.ownsPool = false;
     }
@@ -295,6 +355,7 @@ export class PggitClient {
         'jsonb',
         input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
       ],
+      ['lease_seconds', 'int', input.leaseSeconds],
     ]);
   }
 
@@ -419,6 +480,99 @@ export class PggitClient {
       ['conflict_id', 'int', conflictId],
       ['reason', 'text', reason],
       ['reopened_by', 'text', reopenedBy],
+    ]);
+  }
+
+  // leases
+
+  /**
+   * Renews an active intent's lease: for its own lease_seconds from now, or
+   * for `leaseSeconds` (which becomes its lease). An expired intent cannot be
+   * renewed (55000): register the change again. Returns the intent.
+   */
+  heartbeat(intentId: string, leaseSeconds?: number): Promise<Intent> {
+    return this.call('pggit_heartbeat', [
+      ['intent_id', 'text', intentId],
+      ['lease_seconds', 'int', leaseSeconds],
+    ]);
+  }
+
+  /** Abandons active intents whose lease has run out (at most `limit`, SQL's default 1000). */
+  sweep(limit?: number): Promise<SweepResult> {
+    return this.call('pggit_sweep', [['limit', 'int', limit]]);
+  }
+
+  // the drift guard
+
+  /** Drift findings, newest first: DDL that ran without an active intent of its agent declaring it. */
+  drift(filter: DriftFilter = {}): Promise<DriftFinding[]> {
+    const since = filter.since instanceof Date ? filter.since.toISOString() : filter.since;
+    return this.call('pggit_drift', [
+      ['since', 'timestamptz', since],
+      ['limit', 'int', filter.limit],
+    ]);
+  }
+
+  // reviews, rules and settings
+
+  /**
+   * Approves or rejects an intent: an owner rule's review (`ruleId`, by its
+   * owner), or the review gate's (by anyone but the intent's agent). Returns
+   * the intent's reviews.
+   */
+  review(
+    intentId: string,
+    decision: ReviewDecision,
+    options: ReviewOptions = {},
+  ): Promise<ReviewState> {
+    return this.call('pggit_review', [
+      ['intent_id', 'text', intentId],
+      ['decision', 'text', decision],
+      ['notes', 'text', options.notes],
+      ['reviewer', 'text', options.reviewer],
+      ['rule_id', 'int', options.ruleId],
+    ]);
+  }
+
+  /** An intent's reviews: those owner rules require, the review gate, every decision. */
+  reviews(intentId: string): Promise<ReviewState> {
+    return this.call('pggit_reviews', [['intent_id', 'text', intentId]]);
+  }
+
+  /** The active rules, in the order they apply. */
+  rules(): Promise<Rule[]> {
+    return this.call('pggit_rules', []);
+  }
+
+  /** Adds a rule (granted to pggit_admin only: others get 42501). */
+  addRule(input: RuleInput): Promise<Rule> {
+    return this.call('pggit_add_rule', [
+      ['kind', 'text', input.kind],
+      ['pattern', 'text', input.pattern],
+      ['owner', 'text', input.owner],
+      ['severity', 'text', input.severity],
+      ['conflict_type', 'text', input.conflictType],
+      ['advice', 'text', input.advice],
+      ['metadata_key', 'text', input.metadataKey],
+      ['metadata_value', 'text', input.metadataValue],
+    ]);
+  }
+
+  /** Retires a rule (pggit_admin); returns it, with removed_at set. */
+  removeRule(ruleId: number): Promise<Rule> {
+    return this.call('pggit_remove_rule', [['rule_id', 'int', ruleId]]);
+  }
+
+  /** The settings of this installation. */
+  settings(): Promise<Settings> {
+    return this.call('pggit_settings', []);
+  }
+
+  /** Changes a setting (pggit_admin); returns `{key: value}`. */
+  setSetting(key: string, value: string): Promise<Settings> {
+    return this.call('pggit_set_setting', [
+      ['key', 'text', key],
+      ['value', 'text', value],
     ]);
   }
 

@@ -31,6 +31,9 @@ export const SEVERITIES = ['warning', 'error'] as const satisfies readonly Sever
 /** The largest page pggit_list_intents returns (its "limit" is 1 to this). */
 export const PAGE_LIMIT = 1000;
 
+/** The longest lease pggit gives (lease_seconds: 1 second to a year). */
+export const LEASE_SECONDS_LIMIT = 31_536_000;
+
 /** Statuses an intent can be moved to through the API. */
 export const TRANSITION_TARGETS = ['in_progress', 'completed', 'merged', 'abandoned'] as const;
 export type TransitionTarget = (typeof TRANSITION_TARGETS)[number];
@@ -60,6 +63,19 @@ export interface Intent {
   /** ISO timestamps. */
   created_at: string;
   updated_at: string;
+  /** The lease it was given (the installation's lease_seconds setting unless registered with one). */
+  lease_seconds: number;
+  /**
+   * When its lease runs out unless its agent heartbeats or moves it; from then
+   * on it no longer counts for detection, and a sweep abandons it.
+   */
+  lease_expires_at: string;
+  /** Its lease has run out: it can be abandoned, never renewed (register again). */
+  expired: boolean;
+  /** The drift guard: the declared objects its agent has executed so far (`kind|name`). */
+  applied_objects: string[];
+  /** When its agent had executed everything it declared (null until then). */
+  applied_at: string | null;
 }
 
 /** An intent as pggit_list_intents returns it: with its open conflicts counted. */
@@ -84,6 +100,8 @@ export interface Conflict {
   reviewed_by: string | null;
   resolution_notes: string | null;
   created_at: string;
+  /** The severity rule that set the severity (null: pggit's own). */
+  severity_rule?: number | null;
   /** pggit_get_conflicts: the conflict's log, oldest first (resolved, reopened, ...). */
   events?: ConflictEvent[];
 }
@@ -134,6 +152,108 @@ export interface RegisterResult {
   /** The conflicts recorded for the new intent (it is always `intent_a`). */
   conflicts: Conflict[];
   warnings: ParseWarning[];
+  /** Owner rules whose objects it changes: it may not start before each owner approves (review). */
+  required_reviews: RequiredReview[];
+  /** What advice rules say about its objects or metadata. */
+  advice: string[];
+}
+
+/** An owner rule's review an intent needs. */
+export interface RequiredReview {
+  rule_id: number;
+  /** The agent or role (a team: any member) that reviews. */
+  owner: string;
+  /** The intent's objects the rule's pattern matches. */
+  objects: string[];
+  /** pggit_reviews: the latest decision, or null. */
+  decision?: ReviewDecision | null;
+}
+
+export const REVIEW_DECISIONS = ['approved', 'rejected'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+
+/** One decision of tb_pggit_review (append-only; the latest one counts). */
+export interface Review {
+  id: number;
+  intent_id: string;
+  /** The owner rule it answers, or null for the review gate. */
+  rule_id: number | null;
+  decision: ReviewDecision;
+  reviewer: string;
+  /** The database user who recorded it. */
+  session_role: string;
+  notes: string | null;
+  at: string;
+}
+
+/** What pggit_reviews and pggit_review return: an intent's reviews. */
+export interface ReviewState {
+  intent_id: string;
+  /** The owner reviews it needs, each with its latest decision. */
+  required: (RequiredReview & { decision: ReviewDecision | null })[];
+  /** The review gate (setting review_gate): completed -> merged needs an approval by someone else. */
+  gate: { enabled: boolean; decision: ReviewDecision | null };
+  /** Every decision, oldest first. */
+  reviews: Review[];
+}
+
+export const RULE_KINDS = ['owner', 'severity', 'advice'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+/** A severity rule's severity: none means the conflict is not recorded at all. */
+export const RULE_SEVERITIES = ['warning', 'error', 'none'] as const;
+export type RuleSeverity = (typeof RULE_SEVERITIES)[number];
+
+/** One row of tb_pggit_rule. */
+export interface Rule {
+  id: number;
+  kind: RuleKind;
+  /** A glob over normalised names, optionally after a kind: `public.payments*`, `function:public.charge*`. */
+  pattern: string | null;
+  conflict_type: ConflictType | null;
+  metadata_key: string | null;
+  metadata_value: string | null;
+  owner: string | null;
+  severity: RuleSeverity | null;
+  advice: string | null;
+  created_at: string;
+  created_by: string;
+  /** Set once removed (a removed rule stays, inactive). */
+  removed_at: string | null;
+}
+
+/** pggit_settings(): every setting an owner may change, as text. */
+export type Settings = Record<string, string>;
+
+/** What pggit_sweep did: the expired intents it abandoned. */
+export interface SweepResult {
+  swept: number;
+  intents: string[];
+}
+
+export const DRIFT_FINDINGS = ['undeclared', 'foreign'] as const;
+export type DriftFindingKind = (typeof DRIFT_FINDINGS)[number];
+
+/** One row of tb_pggit_drift: DDL that ran without an active intent of its agent declaring it. */
+export interface DriftFinding {
+  id: number;
+  at: string;
+  /** The executing agent: the session's pggit.agent_id, else its user. */
+  agent_id: string;
+  /** The database user of the session. */
+  session_role: string;
+  command_tag: string;
+  /** undeclared: no active intent of the agent declared it; foreign: another agent's did. */
+  finding: DriftFindingKind;
+  /** The drift mode it was found in (enforce refuses the DDL instead of recording it). */
+  mode: 'warn' | 'enforce';
+  /** What ran undeclared. */
+  objects: DbObject[];
+  /** The statement (at most 10,000 characters). */
+  statement: string;
+  /** The agent's active intents that declared part of the command. */
+  own_intents: string[];
+  /** Other agents' active intents that touch what it did not declare. */
+  other_intents: string[];
 }
 
 /** A conflict pggit_check would record; nothing is written. */
@@ -166,6 +286,8 @@ export interface VersionInfo {
   schema?: string;
   /** The schema of the SQL API functions and views. */
   api_schema?: string;
+  /** The drift guard's event triggers exist and are enabled (an install by a superuser). */
+  drift_guard?: boolean;
 }
 
 /** A broken link pggit_verify found. */
@@ -194,13 +316,23 @@ export interface VerifyResult {
 
 /**
  * Payloads of `NOTIFY pggit`. Any role may LISTEN on a channel, so they carry
- * ids and statuses only; ask pggit (getIntent, getConflicts) for the rest.
+ * ids and statuses only; ask pggit (getIntent, getConflicts, drift) for the rest.
  */
-export interface PggitEvent {
+export type PggitEvent = IntentEvent | DriftEvent;
+
+/** An intent was registered, or its status changed. */
+export interface IntentEvent {
   event: 'registered' | 'status_changed';
   intent_id: string;
   old_status: Status | null;
   status: Status;
+}
+
+/** The drift guard recorded a finding (drift() has it). */
+export interface DriftEvent {
+  event: 'drift';
+  drift_id: number;
+  finding: DriftFindingKind;
 }
 
 // ---------------------------------------------------------------------------
@@ -216,6 +348,8 @@ export interface RegisterInput {
   riskLevel?: RiskLevel;
   /** Defaults to '{}' in SQL. */
   metadata?: Record<string, unknown>;
+  /** Its lease, 1 second to a year (default: the installation's lease_seconds setting). */
+  leaseSeconds?: number;
 }
 
 export interface CheckInput {
@@ -245,4 +379,31 @@ export interface ResolveOptions {
   reviewedBy?: string;
   /** Re-rate the conflict while resolving it. */
   severity?: Severity;
+}
+
+export interface DriftFilter {
+  /** Only findings at or after this time (a Date or an ISO 8601 string). */
+  since?: Date | string;
+  /** At most this many, newest first: 1 to PAGE_LIMIT (SQL's default: 100). */
+  limit?: number;
+}
+
+export interface ReviewOptions {
+  notes?: string;
+  /** Recorded as the reviewer (SQL's default: the session user). */
+  reviewer?: string;
+  /** The owner rule whose review this is; without it, the review gate's. */
+  ruleId?: number;
+}
+
+/** pggit_add_rule's arguments (see Rule). */
+export interface RuleInput {
+  kind: RuleKind;
+  pattern?: string;
+  owner?: string;
+  severity?: RuleSeverity;
+  conflictType?: ConflictType;
+  advice?: string;
+  metadataKey?: string;
+  metadataValue?: string;
 }

@@ -22,7 +22,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { speak } from '../cli/hints.js';
+import { permissionHint, speak } from '../cli/hints.js';
 import { resolveDatabaseUrl } from '../client/config.js';
 import { PggitError } from '../client/errors.js';
 import {
@@ -30,7 +30,15 @@ import {
   PggitClient as PggitClientClass,
   type PggitClientOptions,
 } from '../client/index.js';
-import { RISK_LEVELS, SEVERITIES, STATUSES } from '../client/types.js';
+import {
+  DRIFT_FINDINGS,
+  LEASE_SECONDS_LIMIT,
+  PAGE_LIMIT,
+  REVIEW_DECISIONS,
+  RISK_LEVELS,
+  SEVERITIES,
+  STATUSES,
+} from '../client/types.js';
 import { packageVersion } from '../client/version.js';
 
 // ---------------------------------------------------------------------------
@@ -48,7 +56,8 @@ export function toolError(err: unknown): CallToolResult {
   if (err instanceof PggitError) {
     lines.push(`error [${err.code}]: ${err.message}`);
     if (err.detail) lines.push(`detail: ${speak(err.detail, 'mcp')}`);
-    if (err.hint) lines.push(`hint: ${speak(err.hint, 'mcp')}`);
+    const hint = err.hint ? speak(err.hint, 'mcp') : permissionHint(err.message, 'mcp');
+    if (hint) lines.push(`hint: ${hint}`);
   } else {
     lines.push(`error: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -76,6 +85,17 @@ const intentShape = {
   metadata: z.record(z.string(), z.unknown()),
   created_at: timestamp,
   updated_at: timestamp,
+  lease_seconds: z.number().int().describe('its lease: heartbeat_intent renews it for this long'),
+  lease_expires_at: timestamp.describe(
+    'when it expires unless you heartbeat or move it; then it stops counting and is abandoned',
+  ),
+  expired: z
+    .boolean()
+    .describe('its lease ran out: it cannot be renewed or started; register again'),
+  applied_objects: z
+    .array(z.string())
+    .describe('declared objects your session has executed so far (the drift guard)'),
+  applied_at: timestamp.nullable().describe('when everything it declared had been executed'),
 };
 const intent = z.looseObject(intentShape);
 const intentSummary = z.looseObject({
@@ -138,6 +158,56 @@ const checkConflict = z.looseObject({
   with_status: status,
 });
 
+const requiredReview = z.looseObject({
+  rule_id: z.number().int(),
+  owner: z.string().describe('the agent or role (a team: any member) that must approve'),
+  objects: z.array(z.string()).describe('your objects the owner rule covers'),
+});
+
+const decision = z.enum(REVIEW_DECISIONS);
+
+const reviewState = z.looseObject({
+  intent_id: z.string(),
+  required: z
+    .array(requiredReview.extend({ decision: decision.nullable() }))
+    .describe('owner reviews: the intent may not start until each is approved'),
+  gate: z
+    .looseObject({ enabled: z.boolean(), decision: decision.nullable() })
+    .describe(
+      'the review gate: when enabled, completed -> merged needs an approval by someone other than its agent',
+    ),
+  reviews: z
+    .array(
+      z.looseObject({
+        id: z.number().int(),
+        rule_id: z.number().int().nullable().describe('null: the review gate'),
+        decision,
+        reviewer: z.string(),
+        notes: z.string().nullable(),
+        at: timestamp,
+      }),
+    )
+    .describe('every decision, oldest first; the latest one per rule counts'),
+});
+
+const driftFinding = z.looseObject({
+  id: z.number().int(),
+  at: timestamp,
+  agent_id: z.string().describe('who ran it: the session’s pggit.agent_id, else its database user'),
+  session_role: z.string(),
+  command_tag: z.string().describe('e.g. ALTER TABLE'),
+  finding: z
+    .enum(DRIFT_FINDINGS)
+    .describe(
+      'undeclared: no active intent of that agent declared it; foreign: another agent’s active intent did',
+    ),
+  mode: z.string(),
+  objects: z.array(dbObject).describe('what ran undeclared'),
+  statement: z.string(),
+  own_intents: z.array(z.string()),
+  other_intents: z.array(z.string()).describe('other agents’ intents that declared these objects'),
+});
+
 const historyEntry = z.looseObject({
   id: z.number().int(),
   intent_id: z.string(),
@@ -175,13 +245,17 @@ const scriptInput = {
 const SEVERITY_ADVICE =
   'Each conflict has a severity: "error" (both change the same column, function, constraint name, view, type, ... or one drops/renames what the other uses) blocks starting until it is resolved or the other intent is merged or abandoned — change your plan (other names, another approach), or agree with the other agent and then resolve_conflict; "warning" (same table, similar index, same feature name) does not block — read the suggestions, coordinate if needed, and resolve it with a note.';
 
+const HEARTBEAT_ADVICE =
+  'Every intent has a lease (lease_seconds, 1 day unless set): while you work on it, call heartbeat_intent regularly, well within the lease (e.g. every third of lease_seconds); starting or completing it renews it too. Once lease_expires_at passes, the intent no longer counts, others may take its objects, and it is abandoned by the next sweep: an expired intent cannot be revived, so register_intent again.';
+
 export const INSTRUCTIONS = `pggit coordinates many agents that change one PostgreSQL schema. Declare first, code second:
 1. Before writing any migration, call register_intent with your planned DDL (check_intent first if you only want to look). You get an intent id and a branch name; do the work in that branch.
-2. Read the conflicts it returns. ${SEVERITY_ADVICE} Your own intents never conflict with each other.
-3. start_intent when you begin writing the migration (refused while an error conflict is open).
-4. complete_intent when the migration is written and applied in your branch; merge_intent once its changes have reached the main schema. Completed-but-unmerged work still conflicts with newcomers.
-5. abandon_intent if you give up or change plans: it resolves your open conflicts and releases the agents you were blocking. Register a new intent for a new plan.
-Use open_conflicts and list_intents to see what others are doing. Writes are recorded as PGGIT_AGENT_ID.`;
+2. Read the conflicts it returns. ${SEVERITY_ADVICE} Your own intents never conflict with each other. If it lists required_reviews, the owners of those objects must approve (review_intent) before you may start; list_reviews shows where that stands. Follow any advice it returns.
+3. start_intent when you begin writing the migration (refused while an error conflict is open or an owner review is missing).
+4. ${HEARTBEAT_ADVICE}
+5. complete_intent when the migration is written and applied in your branch; merge_intent once its changes have reached the main schema. Completed-but-unmerged work still conflicts with newcomers.
+6. abandon_intent if you give up or change plans: it resolves your open conflicts and releases the agents you were blocking. Register a new intent for a new plan.
+Run only the DDL you declared: list_drift shows DDL that ran without an active intent declaring it. Use open_conflicts and list_intents to see what others are doing. Writes are recorded as PGGIT_AGENT_ID.`;
 
 const readOnly: ToolAnnotations = {
   readOnlyHint: true,
@@ -239,7 +313,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     'register_intent',
     {
       title: 'Register a schema-change intent',
-      description: `Declare a schema change BEFORE writing its migration: the DDL you plan (e.g. "ALTER TABLE users ADD COLUMN email text"). pggit parses it, compares it with every active intent of other agents, records each conflict on both sides, and gives you a branch name. Returns {intent, conflicts, warnings}; the intent's status is "conflicted" when it has conflicts, else "registered". ${SEVERITY_ADVICE} Your own intents (same agent id) never conflict. Registering again creates another intent: to change plans, abandon_intent the old one.`,
+      description: `Declare a schema change BEFORE writing its migration: the DDL you plan (e.g. "ALTER TABLE users ADD COLUMN email text"). pggit parses it, compares it with every active intent of other agents, records each conflict on both sides, and gives you a branch name. Returns {intent, conflicts, warnings, required_reviews, advice}; the intent's status is "conflicted" when it has conflicts, else "registered". ${SEVERITY_ADVICE} Your own intents (same agent id) never conflict. Registering again creates another intent: to change plans, abandon_intent the old one. The intent lives for lease_seconds unless you heartbeat_intent it.`,
       inputSchema: {
         ...scriptInput,
         estimated_duration_ms: z.number().int().min(0).optional(),
@@ -248,6 +322,15 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
           .record(z.string(), z.unknown())
           .optional()
           .describe('any JSON object, e.g. {"ticket": "PAY-12"}'),
+        lease_seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(LEASE_SECONDS_LIMIT)
+          .optional()
+          .describe(
+            'how long it lives without a heartbeat_intent (default: the installation’s, 1 day)',
+          ),
       },
       // loose: pggit may return more than these (as it grows)
       outputSchema: z.looseObject({
@@ -256,6 +339,10 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
           .array(conflict)
           .describe('the conflicts recorded (intent_a is the new intent)'),
         warnings: z.array(warning).describe('statements pggit could not fully understand'),
+        required_reviews: z
+          .array(requiredReview)
+          .describe('owner rules: each owner must approve (review_intent) before you may start'),
+        advice: z.array(z.string()).describe('what the installation’s rules say about this change'),
       }),
       annotations: write(),
     },
@@ -268,6 +355,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
         estimatedDurationMs: a.estimated_duration_ms,
         riskLevel: a.risk_level,
         metadata: a.metadata,
+        leaseSeconds: a.lease_seconds,
       })),
     })),
   );
@@ -452,6 +540,96 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
   );
 
   server.registerTool(
+    'heartbeat_intent',
+    {
+      title: 'Renew an intent’s lease',
+      description: `Tell pggit you are still working on an intent: renews its lease for its lease_seconds from now (or for lease_seconds given here, which becomes its lease). ${HEARTBEAT_ADVICE} Refused (55000) once it has expired or is finished.`,
+      inputSchema: {
+        intent_id: intentId,
+        lease_seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(LEASE_SECONDS_LIMIT)
+          .optional()
+          .describe('renew for this long instead (it becomes the lease)'),
+      },
+      outputSchema: { intent },
+      // renewing twice is harmless: the lease runs from the last call
+      annotations: write({ idempotentHint: true }),
+    },
+    run(async (c, a) => ({ intent: await c.heartbeat(a.intent_id, a.lease_seconds) })),
+  );
+
+  server.registerTool(
+    'list_drift',
+    {
+      title: 'Drift: DDL nobody declared',
+      description:
+        'Drift findings, newest first. Each is DDL that actually ran in the database without an active intent of its agent declaring it ("undeclared"), or on objects another agent’s active intent declared ("foreign": graver, you may be clobbering their work). The agent is the session’s pggit.agent_id, else its database user. If one is yours, register_intent what you ran (or undo it); if it is another agent’s on your objects, coordinate with them.',
+      inputSchema: {
+        since: z
+          .string()
+          .datetime({ offset: true })
+          .optional()
+          .describe('only findings at or after this ISO 8601 time'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(PAGE_LIMIT)
+          .optional()
+          .describe('at most this many, default 100'),
+      },
+      outputSchema: { findings: z.array(driftFinding) },
+      annotations: readOnly,
+    },
+    run(async (c, a) => ({ findings: await c.drift({ since: a.since, limit: a.limit }) })),
+  );
+
+  server.registerTool(
+    'review_intent',
+    {
+      title: 'Approve or reject an intent',
+      description:
+        'Record your decision on another agent’s intent, as you (the latest decision counts, every one is audited). With rule_id: the review an owner rule requires (you must be that owner, or a member of the owning role); the intent may start once every required review is approved. Without rule_id: the review gate (when enabled, completed -> merged needs an approval by someone other than the intent’s agent). Returns the intent’s reviews.',
+      inputSchema: {
+        intent_id: intentId,
+        decision: decision.describe('approved or rejected'),
+        notes: z.string().optional().describe('why; with a rejection, what to change'),
+        rule_id: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('the owner rule (required_reviews[].rule_id); leave out for the review gate'),
+      },
+      outputSchema: reviewState,
+      annotations: write(),
+    },
+    run(async (c, a) => ({
+      ...(await c.review(a.intent_id, a.decision, {
+        notes: a.notes,
+        reviewer: me(),
+        ruleId: a.rule_id,
+      })),
+    })),
+  );
+
+  server.registerTool(
+    'list_reviews',
+    {
+      title: 'Reviews of an intent',
+      description:
+        'Where an intent’s reviews stand: the owner reviews its objects require (each with its latest decision; start_intent is refused until all are approved), the review gate, and every decision with its notes. Check it when start_intent or merge_intent is refused for a missing review.',
+      inputSchema: { intent_id: intentId },
+      outputSchema: reviewState,
+      annotations: readOnly,
+    },
+    run(async (c, a) => ({ ...(await c.reviews(a.intent_id)) })),
+  );
+
+  server.registerTool(
     'history',
     {
       title: 'History of an intent',
@@ -515,10 +693,13 @@ export interface StdioOptions extends ServerOptions {
  */
 export async function runStdioServer(options: StdioOptions = {}): Promise<void> {
   const { url } = resolveDatabaseUrl(options.databaseUrl);
+  const agentId = options.agentId || process.env.PGGIT_AGENT_ID || undefined;
   const clientOptions: PggitClientOptions = {
     apiSchema: options.apiSchema,
     connectTimeoutMs: options.connectTimeoutMs,
     applicationName: 'pggit mcp',
+    // its connections act for the agent (pggit.agent_id), as its writes do
+    agentId,
   };
   const server = createServer(() => new PggitClientClass(url, clientOptions), options);
   const transport = new StdioServerTransport();

@@ -3,8 +3,11 @@
  * conflict, the lifecycle, resolution, history, SQLSTATEs preserved in
  * PggitError, and LISTEN notifications.
  */
+
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  agentIdOptions,
   type Conflict,
   compareVersions,
   connectionStringFromEnv,
@@ -621,7 +624,241 @@ describe('listen()', () => {
   });
 });
 
+describe('leases: heartbeat() and sweep()', () => {
+  it('register() gives the lease asked for; heartbeat() renews it, for another length if given', async () => {
+    const r = await client.register({
+      agentId: 'lease-a',
+      featureName: 'lease one',
+      schemaChanges: 'CREATE TABLE lease_one (id int)',
+      leaseSeconds: 3600,
+    });
+    expect(r.intent).toMatchObject({ lease_seconds: 3600, expired: false, applied_objects: [] });
+    expect(r.intent.applied_at).toBeNull();
+    const ahead = (iso: string) => (Date.parse(iso) - Date.now()) / 1000;
+    expect(ahead(r.intent.lease_expires_at)).toBeGreaterThan(3500);
+    const renewed = await client.heartbeat(r.intent.id.slice(0, 8), 120);
+    expect(renewed).toMatchObject({ id: r.intent.id, lease_seconds: 120, expired: false });
+    expect(ahead(renewed.lease_expires_at)).toBeGreaterThan(60);
+    expect(ahead(renewed.lease_expires_at)).toBeLessThanOrEqual(120);
+    // without a length: its own lease again, from now
+    const again = await client.heartbeat(r.intent.id);
+    expect(again.lease_seconds).toBe(120);
+    expect(Date.parse(again.lease_expires_at)).toBeGreaterThanOrEqual(
+      Date.parse(renewed.lease_expires_at),
+    );
+  });
+
+  it('an expired intent cannot be renewed (55000); sweep() abandons it and says which', async () => {
+    const r = await client.register({
+      agentId: 'lease-b',
+      featureName: 'lease short',
+      schemaChanges: 'CREATE TABLE lease_short (id int)',
+      leaseSeconds: 1,
+    });
+    await waitUntilAsync(async () => (await client.getIntent(r.intent.id))?.expired === true);
+    const err = await rejection(client.heartbeat(r.intent.id));
+    expect(err.code).toBe('55000');
+    expect(err.message).toMatch(/lease of intent .* expired at/);
+    expect(err.hint).toMatch(/register the change again/);
+    const swept = await client.sweep();
+    expect(swept.intents).toContain(r.intent.id);
+    expect(swept.swept).toBe(swept.intents.length);
+    expect((await client.getIntent(r.intent.id))?.status).toBe('abandoned');
+    expect((await client.history(r.intent.id)).at(-1)).toMatchObject({
+      new_status: 'abandoned',
+      reason: 'lease expired',
+    });
+    expect(await client.sweep(10)).toEqual({ swept: 0, intents: [] });
+    expect((await rejection(client.sweep(0))).code).toBe('22023');
+  });
+});
+
+describe('the drift guard: agentId and drift()', () => {
+  const odd = `o'brien "the" agent\\ 9 = -c x\ttab`;
+
+  it('agentIdOptions() escapes what PostgreSQL splits on, so any name arrives exactly', async () => {
+    for (const name of [odd, 'plain', ' lead and trail ', 'back\\\\slash\\', 'ünïcødé ✓', '--c']) {
+      const c = new pg.Client({ connectionString: db.url, options: agentIdOptions(name) });
+      await c.connect();
+      try {
+        const { rows } = await c.query("SELECT current_setting('pggit.agent_id') AS v");
+        expect(rows[0].v, name).toBe(name);
+      } finally {
+        await c.end();
+      }
+    }
+    expect(() => agentIdOptions('')).toThrow(/non-empty/);
+  });
+
+  it('DDL run through a client with agentId is attributed to that agent in drift()', async () => {
+    const version = await client.version();
+    expect(version.drift_guard).toBe(true); // the test template is installed by a superuser
+    const agent = new PggitClient(db.url, { agentId: odd });
+    try {
+      const before = new Date(Date.now() - 1000);
+      // declared: no finding, and the intent is marked applied
+      const declared = await agent.register({
+        agentId: odd,
+        featureName: 'drift declared',
+        schemaChanges: 'CREATE TABLE drift_declared (id int)',
+      });
+      await agent.pool.query('CREATE TABLE drift_declared (id int)');
+      const applied = await agent.getIntent(declared.intent.id);
+      expect(applied?.applied_at).not.toBeNull();
+      expect(applied?.applied_objects).toContain('table|public.drift_declared');
+      // undeclared: a finding under the agent's name, not the database user's
+      await agent.pool.query('CREATE TABLE drift_undeclared (id int)');
+      const findings = await client.drift({ since: before });
+      expect(findings).toEqual([
+        expect.objectContaining({
+          agent_id: odd,
+          finding: 'undeclared',
+          command_tag: 'CREATE TABLE',
+          objects: expect.arrayContaining([
+            expect.objectContaining({ kind: 'table', qualified: 'public.drift_undeclared' }),
+          ]),
+        }),
+      ]);
+      expect(findings[0]?.session_role).not.toBe(odd);
+      // without agentId, the database user is the agent
+      await client.pool.query('CREATE TABLE drift_by_user (id int)');
+      const newest = await client.drift({ since: before.toISOString(), limit: 1 });
+      expect(newest).toHaveLength(1);
+      expect(newest[0]?.agent_id).toBe(newest[0]?.session_role);
+      expect((await rejection(client.drift({ limit: 0 }))).code).toBe('22023');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('the URL’s own options are kept beside the agent’s; a pool of your own takes agentIdOptions()', async () => {
+    const url = new URL(db.url);
+    url.searchParams.set('options', '-c statement_timeout=4321');
+    const agent = new PggitClient(url.toString(), { agentId: 'url-agent' });
+    try {
+      const { rows } = await agent.pool.query(
+        "SELECT current_setting('pggit.agent_id') AS a, current_setting('statement_timeout') AS t",
+      );
+      expect(rows[0]).toEqual({ a: 'url-agent', t: '4321ms' });
+    } finally {
+      await agent.close();
+    }
+    expect(() => new PggitClient(db.pool, { agentId: 'x' })).toThrow(/agentIdOptions/);
+  });
+});
+
+describe('reviews, rules and settings', () => {
+  it('addRule() makes an owner rule; register() says which reviews it needs and the advice; review() and reviews() follow it', async () => {
+    const owner = await client.addRule({
+      kind: 'owner',
+      pattern: 'public.rv_pay*',
+      owner: 'rv-team',
+    });
+    expect(owner).toMatchObject({ kind: 'owner', pattern: 'public.rv_pay*', removed_at: null });
+    const advice = await client.addRule({
+      kind: 'advice',
+      metadataKey: 'org',
+      metadataValue: 'finance',
+      advice: 'ask compliance',
+    });
+    expect((await client.rules()).map((r) => r.id)).toEqual(
+      expect.arrayContaining([owner.id, advice.id]),
+    );
+    const r = await client.register({
+      agentId: 'rv-outsider',
+      featureName: 'rv refunds',
+      schemaChanges: 'ALTER TABLE rv_payments ADD COLUMN refunded_at timestamptz',
+      metadata: { org: 'finance' },
+    });
+    expect(r.required_reviews).toEqual([
+      {
+        rule_id: owner.id,
+        owner: 'rv-team',
+        objects: ['public.rv_payments', 'public.rv_payments.refunded_at'],
+      },
+    ]);
+    expect(r.advice).toEqual(['ask compliance']);
+    expect((await rejection(client.markInProgress(r.intent.id))).code).toBe('55000');
+    const pending = await client.reviews(r.intent.id);
+    expect(pending.required).toEqual([
+      expect.objectContaining({ rule_id: owner.id, decision: null }),
+    ]);
+    // someone else may not review in the owner's place
+    const refused = await rejection(
+      client.review(r.intent.id, 'approved', { ruleId: owner.id, reviewer: 'rv-outsider' }),
+    );
+    expect(refused.code).toBe('42501');
+    const state = await client.review(r.intent.id, 'approved', {
+      ruleId: owner.id,
+      reviewer: 'rv-team',
+      notes: 'fine by payments',
+    });
+    expect(state.required.map((q) => q.decision)).toEqual(['approved']);
+    expect(state.reviews).toEqual([
+      expect.objectContaining({
+        rule_id: owner.id,
+        decision: 'approved',
+        reviewer: 'rv-team',
+        notes: 'fine by payments',
+      }),
+    ]);
+    expect((await client.markInProgress(r.intent.id)).status).toBe('in_progress');
+    const removed = await client.removeRule(owner.id);
+    expect(removed.removed_at).not.toBeNull();
+    await client.removeRule(advice.id);
+    expect((await client.rules()).map((x) => x.id)).not.toContain(owner.id);
+    expect((await rejection(client.removeRule(owner.id))).code).toBe('22023');
+  });
+
+  it('settings() and setSetting(); a review gate decision needs someone other than the agent', async () => {
+    expect(await client.settings()).toMatchObject({ review_gate: 'off', drift_mode: 'warn' });
+    expect(await client.setSetting('review_gate', 'on')).toEqual({ review_gate: 'on' });
+    try {
+      const r = await client.register({
+        agentId: 'gate-a',
+        featureName: 'gated',
+        schemaChanges: 'CREATE TABLE gated_c (id int)',
+      });
+      expect((await client.reviews(r.intent.id)).gate).toEqual({ enabled: true, decision: null });
+      const self = await rejection(client.review(r.intent.id, 'approved', { reviewer: 'gate-a' }));
+      expect(self.code).toBe('42501');
+      const state = await client.review(r.intent.id, 'rejected', {
+        reviewer: 'gate-b',
+        notes: 'needs an index',
+      });
+      expect(state.gate).toEqual({ enabled: true, decision: 'rejected' });
+    } finally {
+      await client.setSetting('review_gate', 'off');
+    }
+    expect((await rejection(client.setSetting('colour', 'blue'))).code).toBe('22023');
+  });
+
+  it('a role with pggit_agent only may read rules and settings, not change them (42501)', async () => {
+    const role = `client_agent_${Math.random().toString(36).slice(2, 8)}`;
+    await db.admin(`CREATE ROLE ${role} LOGIN IN ROLE pggit_agent`);
+    const agent = new PggitClient(db.urlFor(role));
+    try {
+      expect(Array.isArray(await agent.rules())).toBe(true);
+      expect((await agent.settings()).drift_mode).toBe('warn');
+      const err = await rejection(
+        agent.addRule({ kind: 'advice', pattern: 'public.x*', advice: 'x' }),
+      );
+      expect(err.code).toBe('42501');
+      expect(err.message).toMatch(/permission denied for function pggit_add_rule/);
+      expect((await rejection(agent.setSetting('drift_mode', 'off'))).code).toBe('42501');
+    } finally {
+      await agent.close();
+      await db.admin(`DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+});
+
 async function waitUntil(done: () => boolean, ms = 5_000) {
   const until = Date.now() + ms;
   while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+}
+
+async function waitUntilAsync(done: () => Promise<boolean>, ms = 10_000) {
+  const until = Date.now() + ms;
+  while (!(await done()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 }

@@ -7,16 +7,20 @@
 import { tmpdir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  CheckResult,
-  Conflict,
-  HistoryEntry,
-  Intent,
-  IntentSummary,
-  OpenConflict,
-  ParseResult,
-  RegisterResult,
+import {
+  agentIdOptions,
+  type CheckResult,
+  type Conflict,
+  type DriftFinding,
+  type HistoryEntry,
+  type Intent,
+  type IntentSummary,
+  type OpenConflict,
+  type ParseResult,
+  type RegisterResult,
+  type ReviewState,
 } from '../../src/client/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { CLI, cleanEnv, intentCount, PENDING, pggit, type SqlApi, sqlApi, TSX } from './support.js';
@@ -93,6 +97,8 @@ async function toolError(
 }
 
 const READ = [
+  'list_drift',
+  'list_reviews',
   'check_intent',
   'list_intents',
   'get_intent',
@@ -102,6 +108,8 @@ const READ = [
   'parse_ddl',
 ];
 const WRITE = [
+  'heartbeat_intent',
+  'review_intent',
   'register_intent',
   'start_intent',
   'complete_intent',
@@ -120,7 +128,8 @@ describe('pggit mcp: tools', () => {
       expect(t.annotations, t.name).toEqual({
         readOnlyHint: READ.includes(t.name),
         destructiveHint: t.name === 'abandon_intent',
-        idempotentHint: READ.includes(t.name),
+        // a second heartbeat only moves the same lease again
+        idempotentHint: READ.includes(t.name) || t.name === 'heartbeat_intent',
         openWorldHint: false,
       });
       expect((t.description ?? '').length, t.name).toBeGreaterThan(60);
@@ -128,7 +137,15 @@ describe('pggit mcp: tools', () => {
     const register = tools.find((t) => t.name === 'register_intent');
     expect(register?.inputSchema.required).toEqual(['feature_name', 'schema_changes']);
     expect(JSON.stringify(register?.inputSchema)).not.toContain('agent_id'); // from the environment
-    expect(register?.outputSchema?.required).toEqual(['intent', 'conflicts', 'warnings']);
+    expect(register?.outputSchema?.required).toEqual([
+      'intent',
+      'conflicts',
+      'warnings',
+      'required_reviews',
+      'advice',
+    ]);
+    // rules and settings are for people: no tools
+    expect(tools.map((t) => t.name).filter((n) => /rule|setting|sweep/.test(n))).toEqual([]);
   });
 
   it('the descriptions say how to coordinate: when to register, the severities, completed vs merged, abandoning, own intents', async () => {
@@ -141,7 +158,19 @@ describe('pggit mcp: tools', () => {
     expect(d('complete_intent')).toMatch(/written and applied in the intent’s branch/);
     expect(d('merge_intent')).toMatch(/reached the main schema/);
     expect(d('abandon_intent')).toMatch(/releases the agents it was blocking/);
+    expect(d('heartbeat_intent')).toMatch(
+      /well within the lease \(e\.g\. every third of lease_seconds\)/,
+    );
+    expect(d('heartbeat_intent')).toMatch(
+      /an expired intent cannot be revived, so register_intent again/,
+    );
+    expect(d('list_drift')).toMatch(
+      /DDL that actually ran .* without an active intent of its agent declaring it/,
+    );
+    expect(d('review_intent')).toMatch(/rule_id: the review an owner rule requires/);
     expect(alice.getInstructions()).toMatch(/Declare first, code second/);
+    expect(alice.getInstructions()).toMatch(/call heartbeat_intent regularly/);
+    expect(alice.getInstructions()).toMatch(/required_reviews/);
   });
 });
 
@@ -344,6 +373,126 @@ describe('pggit mcp: coordinating two agents', () => {
       status: 'merged',
     });
     expect(bobs.intents.map((i) => i.id)).toEqual([b.id]);
+  });
+});
+
+describe('pggit mcp: leases, drift and reviews', () => {
+  it('register_intent takes lease_seconds; heartbeat_intent renews the lease, for another length if given', async () => {
+    const r = await ok<RegisterResult>(alice, 'register_intent', {
+      feature_name: 'mcp lease',
+      schema_changes: 'CREATE TABLE mcp_lease (id int)',
+      lease_seconds: 3600,
+    });
+    expect(r.intent).toMatchObject({ lease_seconds: 3600, expired: false, applied_objects: [] });
+    expect(r).toMatchObject({ required_reviews: [], advice: [] });
+    const { intent } = await ok<{ intent: Intent }>(alice, 'heartbeat_intent', {
+      intent_id: r.intent.id,
+      lease_seconds: 120,
+    });
+    expect(intent).toMatchObject({ id: r.intent.id, lease_seconds: 120 });
+    const left = (Date.parse(intent.lease_expires_at) - Date.now()) / 1000;
+    expect(left).toBeGreaterThan(60);
+    expect(left).toBeLessThanOrEqual(120);
+    expect(
+      await toolError(alice, 'heartbeat_intent', { intent_id: r.intent.id, lease_seconds: 0 }),
+    ).toMatch(/lease_seconds/);
+  });
+
+  it('an expired intent cannot be renewed: a tool error saying to register again', async () => {
+    const r = await ok<RegisterResult>(bob, 'register_intent', {
+      feature_name: 'mcp short',
+      schema_changes: 'CREATE TABLE mcp_short (id int)',
+      lease_seconds: 1,
+    });
+    for (let i = 0; i < 100; i++) {
+      const { intent } = await ok<{ intent: Intent }>(bob, 'get_intent', {
+        intent_id: r.intent.id,
+      });
+      if (intent.expired) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const err = await toolError(bob, 'heartbeat_intent', { intent_id: r.intent.id });
+    expect(err).toMatch(/^error \[55000\]: the lease of intent \S+ expired at /);
+    expect(err).toContain(
+      '\nhint: intents registered since did not see it: register the change again',
+    );
+  });
+
+  it('list_drift shows DDL that ran undeclared, under the agent that ran it', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const c = new pg.Client({ connectionString: db.url, options: agentIdOptions('mcp-alice') });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE mcp_drifted (id int)');
+    } finally {
+      await c.end();
+    }
+    const { findings } = await ok<{ findings: DriftFinding[] }>(bob, 'list_drift', { since });
+    expect(findings).toEqual([
+      expect.objectContaining({
+        agent_id: 'mcp-alice',
+        finding: 'undeclared',
+        command_tag: 'CREATE TABLE',
+        objects: expect.arrayContaining([
+          expect.objectContaining({ kind: 'table', qualified: 'public.mcp_drifted' }),
+        ]),
+      }),
+    ]);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect(await ok(bob, 'list_drift', { since: later, limit: 5 })).toEqual({ findings: [] });
+    expect(await toolError(bob, 'list_drift', { since: 'yesterday' })).toMatch(/since/);
+  });
+
+  it('owner reviews: required_reviews on register, list_reviews, review_intent by the owner only, then the intent may start', async () => {
+    const rule = await db.query<{ id: number }>(
+      "SELECT (pggit_add_rule(kind => 'owner', pattern => 'public.mcp_pay*', owner => 'mcp-bob') ->> 'id')::int AS id",
+    );
+    const ruleId = rule.rows[0]?.id as number;
+    const r = await ok<RegisterResult>(alice, 'register_intent', {
+      feature_name: 'mcp refunds',
+      schema_changes: 'ALTER TABLE mcp_payments ADD COLUMN refunded_at timestamptz',
+    });
+    expect(r.required_reviews).toEqual([
+      {
+        rule_id: ruleId,
+        owner: 'mcp-bob',
+        objects: ['public.mcp_payments', 'public.mcp_payments.refunded_at'],
+      },
+    ]);
+    expect(await toolError(alice, 'start_intent', { intent_id: r.intent.id })).toMatch(
+      /^error \[55000\]: .*owner review/,
+    );
+    const pending = await ok<ReviewState>(alice, 'list_reviews', { intent_id: r.intent.id });
+    expect(pending.required).toEqual([
+      expect.objectContaining({ rule_id: ruleId, owner: 'mcp-bob', decision: null }),
+    ]);
+    // alice is not the owner
+    expect(
+      await toolError(alice, 'review_intent', {
+        intent_id: r.intent.id,
+        decision: 'approved',
+        rule_id: ruleId,
+      }),
+    ).toMatch(/^error \[42501\]: rule \d+ gives mcp-bob the review/);
+    const approved = await ok<ReviewState>(bob, 'review_intent', {
+      intent_id: r.intent.id,
+      decision: 'approved',
+      rule_id: ruleId,
+      notes: 'payments agrees',
+    });
+    expect(approved.required.map((q) => q.decision)).toEqual(['approved']);
+    expect(approved.reviews).toEqual([
+      expect.objectContaining({
+        reviewer: 'mcp-bob',
+        decision: 'approved',
+        notes: 'payments agrees',
+      }),
+    ]);
+    const { intent } = await ok<{ intent: Intent }>(alice, 'start_intent', {
+      intent_id: r.intent.id,
+    });
+    expect(intent.status).toBe('in_progress');
+    await db.query('SELECT pggit_remove_rule($1)', [ruleId]);
   });
 });
 

@@ -117,6 +117,8 @@ describe('the tarball', () => {
       'dist/mcp/server.js',
       'dist/mcp/server.d.ts',
       'dist/cli/bin.js',
+      // imported lazily, by watch --webhook only
+      'dist/cli/webhook.js',
       'migrations/committed/000001-pggit-in-its-own-schema.sql',
       'migrations/generated/pggit-functions.sql',
     ]) {
