@@ -182,11 +182,14 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
   value,
 ];
 
+/** At most a day: beyond 2^31 ms a Node timer fires at once, which would time out every connect. */
+const MAX_CONNECT_TIMEOUT_S = 86_400;
+
 function parseSeconds(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_CONNECT_TIMEOUT_S) {
     throw new UsageError(
-      `--connect-timeout must be a number of seconds > 0, not ${JSON.stringify(value)}`,
+      `--connect-timeout must be a number of seconds > 0 and at most ${MAX_CONNECT_TIMEOUT_S}, not ${JSON.stringify(value)}`,
     );
   }
   return n;

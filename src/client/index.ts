@@ -90,7 +90,7 @@ export interface PggitClientOptions {
    * --api-schema`). Default: none, i.e. PostgreSQL's search_path finds them.
    */
   apiSchema?: string;
-  /** For a client built from a connection string: give up connecting after this long. Default 5000. */
+  /** For a client built from a connection string: give up connecting after this long (0: never). Default 5000. */
   connectTimeoutMs?: number;
   /** For a client built from a connection string: the pool size. Default 4. */
   max?: number;
@@ -168,6 +168,16 @@ export class PggitClient {
   constructor(poolOrConnectionString: pg.Pool | string, options: PggitClientOptions = {}) {
     if (typeof poolOrConnectionString === 'string') {
       validateDatabaseUrl(poolOrConnectionString);
+      const timeout = options.connectTimeoutMs;
+      // a Node timer beyond 2^31 - 1 ms fires at once: every connect would time out
+      if (
+        timeout !== undefined &&
+        !(Number.isInteger(timeout) && timeout >= 0 && timeout <= 2 ** 31 - 1)
+      ) {
+        throw new RangeError(
+          `connectTimeoutMs must be an integer from 0 (no limit) to ${2 ** 31 - 1}, not ${timeout}`,
+        );
+      }
       const connection =
         options.agentId === undefined
           ? { connectionString: poolOrConnectionString }

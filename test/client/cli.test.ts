@@ -699,6 +699,8 @@ describe('errors', () => {
       [['list', '--format', 'yaml'], /argument 'yaml' is invalid/],
       [['list', '--limit', '1001'], /--limit must be at most 1000, not 1001/],
       [['list', '--limit', '0'], /--limit must be a positive integer, not "0"/],
+      // beyond 2^31 ms a Node timer fires at once: it would time out every connect
+      [['list', '--connect-timeout', '1e10'], /--connect-timeout must be .* at most 86400/],
     ];
     for (const [args, message] of cases) {
       // An unreachable URL: any attempt to connect would be exit 1, not 2.

@@ -97,6 +97,18 @@ describe('where the database is', () => {
     );
   });
 
+  it('a connectTimeoutMs a Node timer cannot hold is refused, not turned into an instant timeout', async () => {
+    for (const bad of [2 ** 31, -1, 1.5, Number.NaN]) {
+      expect(() => new PggitClient(db.url, { connectTimeoutMs: bad })).toThrow(RangeError);
+    }
+    const patient = new PggitClient(db.url, { connectTimeoutMs: 2 ** 31 - 1 });
+    try {
+      expect((await patient.version()).version).toMatch(/^\d+\.\d+\.\d+/);
+    } finally {
+      await patient.close();
+    }
+  });
+
   it('an unreachable server is `unreachable`: refused, or silent past connectTimeoutMs', async () => {
     const refused = new PggitClient(`postgres://u@127.0.0.1:${await closedPort()}/x`);
     try {

@@ -2,28 +2,14 @@
  * A corpus of hostile input across every SQL function: each case ends in the
  * documented SQLSTATE it names (README, "Errors"), or in success, and nothing
  * else; no case writes anything when it fails; afterwards every invariant
- * holds. The CLI's own cases are in test/client.
+ * holds. The same for every CLI command: cli-hostile.test.ts.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { counts, register } from '../registry/helpers.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { brokenInvariants } from '../support/invariants.js';
-
-/** The SQLSTATEs the README documents for pggit's functions. */
-const DOCUMENTED = new Set([
-  '22023', // a bad argument
-  'P0002', // no such intent or conflict
-  '55000', // the lifecycle forbids it
-  '42501', // identity or privilege
-  '25000', // registration outside READ COMMITTED
-  '22021', // a NUL byte in text (PostgreSQL refuses it before pggit runs)
-  '22P02', // a value PostgreSQL cannot read as its type (bad jsonb, bad integer)
-  '22003', // a number out of the argument's range
-  '22P05', // a \u0000 escape in JSON (PostgreSQL's jsonb refuses it)
-  '54001', // an input beyond PostgreSQL's own limits (jsonb nested too deep for its stack)
-  '22007', // a value PostgreSQL cannot read as a date or time
-]);
+import { DOCUMENTED } from './sqlstates.js';
 
 interface Case {
   name: string;
