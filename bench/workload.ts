@@ -159,18 +159,19 @@ export async function createFloor(c: pg.Client): Promise<void> {
 /** The INSERT of the floor: what pggit_register's insert binds, as it binds it (sql.ts insertIntent). */
 export const FLOOR_INSERT = `INSERT INTO bench_floor.tb_intent
   (agent_id, feature_name, feature_key, branch_name, schema_changes, tables_affected,
-   estimated_duration_ms, risk_level, status, conflicts_with, metadata, object_keys,
-   objects, model_version)
+   estimated_duration_ms, risk_level, status, metadata, object_keys,
+   objects, model_version, lease_seconds, lease_expires_at)
   VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::int, $8::text,
-          $9::text, $10::jsonb, $11::text::jsonb, $12::text[], $13::jsonb, $14::int)`;
+          $9::text, $10::text::jsonb, $11::text[], $12::jsonb, $13::int,
+          $14::int, clock_timestamp() + $14::int * interval '1 second')`;
 
 /** Rows of real registrations, as the floor's INSERT parameters (a fresh branch name each). */
 export async function floorRows(c: pg.Client, count: number): Promise<unknown[][]> {
   const rows = await c.query<{ p: unknown[] }>(
     `SELECT ARRAY[agent_id, feature_name, feature_key, branch_name, schema_changes::text,
                   tables_affected::text, estimated_duration_ms::text, risk_level, status,
-                  conflicts_with::text, metadata::text, object_keys::text, objects::text,
-                  model_version::text] AS p
+                  metadata::text, object_keys::text, objects::text,
+                  model_version::text, lease_seconds::text] AS p
        FROM pggit.tb_pggit_intent ORDER BY seq`,
   );
   if (rows.rows.length === 0) throw new Error('no intents to copy for the floor');
