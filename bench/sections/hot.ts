@@ -12,8 +12,8 @@
 import type pg from 'pg';
 import type { Context } from '../context.js';
 import { connect } from '../db.js';
-import { interleave, Recorder, stat, sum } from '../stats.js';
-import { figure, type SectionResult, target } from '../types.js';
+import { interleave, Recorder, type Stat, stat, sum } from '../stats.js';
+import { type Figure, figure, type SectionResult, target } from '../types.js';
 import { type Job, register } from '../workload.js';
 
 const script = (table: string, col: string) =>
@@ -34,6 +34,19 @@ const disjointJob = (i: number): Job => ({
 
 const CHECK_SQL = `SELECT (pggit_check(agent_id => $1, feature_name => $2, schema_changes => $3)
                      ->> 'conflicts_detected')::int AS n`;
+
+/** (hot − disjoint) / extra conflicts, in µs: what one more conflict costs. */
+function perConflict(name: string, hot: Stat, disjoint: Stat, extra: number): Figure {
+  const each = (a: number, b: number) => (extra > 0 ? ((a - b) * 1000) / extra : Number.NaN);
+  return {
+    name,
+    unit: 'µs',
+    median: each(hot.median, disjoint.median),
+    p95: each(hot.p95, disjoint.p95),
+    n: hot.n,
+    note: `(hot − disjoint) ÷ ${extra} conflicts`,
+  };
+}
 
 export async function benchHot(ctx: Context): Promise<SectionResult> {
   const { mode, server } = ctx;
@@ -110,6 +123,16 @@ export async function benchHot(ctx: Context): Promise<SectionResult> {
       mode.hotCheckRounds,
       mode.warmup,
     );
+    // the size of each check's result, once, outside the timed rounds
+    const bytes = async (table: string) =>
+      (
+        await cc.query<{ b: number }>(
+          `SELECT length(pggit_check(agent_id => $1, feature_name => $2, schema_changes => $3)::text) AS b`,
+          newcomer(table, mode.hotCheckRounds),
+        )
+      ).rows[0]!.b;
+    const size = { hot: await bytes('users'), disjoint: await bytes('users_0') };
+    const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
     const checkHot = {
       label: `pggit_check vs ${h} candidates on users`,
       stat: rec.stat('check hot'),
@@ -129,15 +152,32 @@ export async function benchHot(ctx: Context): Promise<SectionResult> {
       status: 'ok',
       method: `${h} intents on users and ${h} on disjoint tables in one database, registered alternately on one connection (${mode.hotLoads} loads, each into a fresh database); then ${mode.hotCheckRounds} interleaved rounds of pggit_check of a newcomer of the same shape.`,
       figures: [
-        figure(checkHot.label, checkHot.stat, 'ms', `conflicts it reports: ${counts.hot}`),
+        figure(
+          checkHot.label,
+          checkHot.stat,
+          'ms',
+          `conflicts it reports: ${counts.hot}; result ${kb(size.hot)}`,
+        ),
         figure(
           checkDisjoint.label,
           checkDisjoint.stat,
           'ms',
-          `conflicts it reports: ${counts.disjoint}`,
+          `conflicts it reports: ${counts.disjoint}; result ${kb(size.disjoint)}`,
+        ),
+        perConflict(
+          'pggit_check: each further conflict reported',
+          checkHot.stat,
+          checkDisjoint.stat,
+          counts.hot - counts.disjoint,
         ),
         figure(loadHot.label, loadHot.stat, 'ms', `conflicts recorded: ${conflictsHot}`),
         figure(loadDisjoint.label, loadDisjoint.stat),
+        perConflict(
+          'loading: each conflict recorded',
+          loadHot.stat,
+          loadDisjoint.stat,
+          conflictsHot,
+        ),
         figure(`one hot-table registration (during the load)`, per.stat('load hot')),
         figure(`one disjoint registration (during the load)`, per.stat('load disjoint')),
       ],
