@@ -226,6 +226,8 @@ const intentId = z
   .min(1)
   .describe('the intent id register_intent returned (or a unique prefix of it, 4+ characters)');
 const reason = z.string().optional().describe('why, recorded in the intent history');
+/** A lease in seconds, within the SQL function's bounds. */
+const leaseSeconds = z.number().int().min(1).max(LEASE_SECONDS_LIMIT).optional();
 const scriptInput = {
   feature_name: z
     .string()
@@ -322,15 +324,9 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
           .record(z.string(), z.unknown())
           .optional()
           .describe('any JSON object, e.g. {"ticket": "PAY-12"}'),
-        lease_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(LEASE_SECONDS_LIMIT)
-          .optional()
-          .describe(
-            'how long it lives without a heartbeat_intent (default: the installation’s, 1 day)',
-          ),
+        lease_seconds: leaseSeconds.describe(
+          'how long it lives without a heartbeat_intent (default: the installation’s, 1 day)',
+        ),
       },
       // loose: pggit may return more than these (as it grows)
       outputSchema: z.looseObject({
@@ -546,13 +542,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
       description: `Tell pggit you are still working on an intent: renews its lease for its lease_seconds from now (or for lease_seconds given here, which becomes its lease). ${HEARTBEAT_ADVICE} Refused (55000) once it has expired or is finished.`,
       inputSchema: {
         intent_id: intentId,
-        lease_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(LEASE_SECONDS_LIMIT)
-          .optional()
-          .describe('renew for this long instead (it becomes the lease)'),
+        lease_seconds: leaseSeconds.describe('renew for this long instead (it becomes the lease)'),
       },
       outputSchema: { intent },
       // renewing twice is harmless: the lease runs from the last call

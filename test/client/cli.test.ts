@@ -36,6 +36,8 @@ import {
   type SqlApi,
   silentServer,
   sqlApi,
+  startPggit,
+  until,
 } from './support.js';
 
 const VERSION = packageVersion();
@@ -77,11 +79,6 @@ function textError(r: Run, code: number) {
   expect(r.stdout).toBe('');
   expect(r.code).toBe(code);
   return r.stderr;
-}
-
-/** Waits (up to 5 s) until `done()`. */
-async function until(done: () => boolean) {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
 }
 
 function tempDir(prefix: string) {
@@ -1114,30 +1111,9 @@ describe('install', () => {
 
 describe('watch', () => {
   it('prints notifications as JSON lines and exits 0 on SIGINT', async () => {
-    const { spawn } = await import('node:child_process');
-    const { TSX, CLI, cleanEnv } = await import('./support.js');
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, CLI, 'watch', '--json', '--database-url', db.url],
-      {
-        cwd: tmpdir(),
-        env: cleanEnv(),
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const until = async (done: () => boolean) => {
-      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
-    };
-    await until(() => stderr.includes('watching'));
-    expect(stderr).toContain('watching pggit notifications');
+    const w = startPggit(['watch', '--json', '--database-url', db.url]);
+    await w.watching();
+    expect(w.stderr()).toContain('watching pggit notifications');
     const r = json<RegisterResult>(
       await cli([
         'register',
@@ -1150,10 +1126,10 @@ describe('watch', () => {
         '--json',
       ]),
     );
-    await until(() => stdout.includes('\n'));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    const events = stdout
+    await until(() => w.stdout().includes('\n'));
+    expect(await w.stop()).toBe(0);
+    const events = w
+      .stdout()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -1167,29 +1143,13 @@ describe('watch', () => {
   });
 
   it('exits 1 with the SQLSTATE when its connection is lost', async () => {
-    const { spawn } = await import('node:child_process');
-    const { TSX, CLI, cleanEnv } = await import('./support.js');
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, CLI, 'watch', '--database-url', db.url],
-      {
-        cwd: tmpdir(),
-        env: cleanEnv(),
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    for (let i = 0; i < 400 && !stderr.includes('watching'); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const w = startPggit(['watch', '--database-url', db.url]);
+    await w.watching();
     await db.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = current_database() AND query = 'LISTEN pggit' AND pid <> pg_backend_pid()`,
     );
-    expect(await exited).toBe(1);
-    expect(stderr).toMatch(/\nerror \[57P01\]: terminating connection/);
+    expect(await w.exited).toBe(1);
+    expect(w.stderr()).toMatch(/\nerror \[57P01\]: terminating connection/);
   });
 });

@@ -81,6 +81,54 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<Run> 
 export const pggit = (args: string[], options: RunOptions = {}) =>
   runNode(['--import', TSX, CLI, ...args], options);
 
+/** A long-running CLI command (`watch`), from source, its output collected as it comes. */
+export interface Started {
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once stderr says it is watching (throws after `ms`). */
+  watching: (ms?: number) => Promise<void>;
+  /** SIGINT; resolves to the exit status. */
+  stop: () => Promise<number | null>;
+  kill: () => void;
+  exited: Promise<number | null>;
+}
+
+export function startPggit(args: string[]): Started {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    cwd: tmpdir(),
+    env: cleanEnv(),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    watching: (ms) => until(() => stderr.includes('watching'), ms),
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+    kill: () => child.kill('SIGKILL'),
+    exited,
+  };
+}
+
+/** Waits until `done()` holds, polling every 25 ms; throws after `ms`. */
+export async function until(done: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** The CLI under a pseudo-terminal (util-linux `script`), so stdout is a TTY. */
 export function pggitOnTty(args: string[], env: Record<string, string | undefined> = {}) {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -6,20 +6,18 @@
  * once on a 4xx) without holding back the others, the bounded queue dropping
  * its oldest, and a prompt stop.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   createServer,
   type IncomingHttpHeaders,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentIdOptions } from '../../src/client/index.js';
 import { packageVersion } from '../../src/client/version.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { CLI, cleanEnv, closedPort, pggit, TSX } from './support.js';
+import { closedPort, pggit, startPggit, until } from './support.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -89,45 +87,18 @@ async function receiver(paths: Record<string, Behaviour>) {
 
 /** `pggit watch --json ...` against this file's database. */
 function watch(args: string[]) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', TSX, CLI, 'watch', '--json', ...args, '--database-url', db.url],
-    { cwd: tmpdir(), env: cleanEnv() },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const w = startPggit(['watch', '--json', ...args, '--database-url', db.url]);
   return {
-    stdout: () => stdout,
-    stderr: () => stderr,
+    ...w,
     events: () =>
-      stdout
+      w
+        .stdout()
         .trim()
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    started: () => until(() => stderr.includes('watching')),
-    /** SIGINT; resolves to the exit status. */
-    stop: () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-    kill: () => child.kill('SIGKILL'),
+    started: () => w.watching(),
   };
-}
-
-async function until(done: () => boolean, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const registerSql = (agent: string, feature: string, ddl: string) =>
@@ -330,41 +301,24 @@ describe('pggit watch --webhook', () => {
   });
 
   it('without --webhook, text mode prints intent events and drift events, one line each', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, CLI, 'watch', '--database-url', db.url],
-      {
-        cwd: tmpdir(),
-        env: cleanEnv(),
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const w = startPggit(['watch', '--database-url', db.url]);
     try {
-      await until(() => stderr.includes('watching'));
-      expect(stderr).toBe('watching pggit notifications (Ctrl-C to stop)\n');
+      await w.watching();
+      expect(w.stderr()).toBe('watching pggit notifications (Ctrl-C to stop)\n');
       const id = await registerSql('wt-a', 'wt one', 'CREATE TABLE wt_one (id int)');
       const ddl = new pg.Client({ connectionString: db.url, options: agentIdOptions('wt-a') });
       await ddl.connect();
       await ddl.query('CREATE TABLE wt_other (id int)');
       await ddl.end();
-      await until(() => stdout.split('\n').length >= 3);
-      const lines = stdout.trim().split('\n');
+      await until(() => w.stdout().split('\n').length >= 3);
+      const lines = w.stdout().trim().split('\n');
       expect(lines[0]).toMatch(
         new RegExp(`^\\S+ {2}registered {2}registered {2}\\(${id.slice(0, 8)}\\)$`),
       );
       expect(lines[1]).toMatch(/^\S+ {2}drift {2}undeclared {2}\(finding #\d+: pggit drift\)$/);
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await w.stop()).toBe(0);
     } finally {
-      child.kill('SIGKILL');
+      w.kill();
     }
   });
 
