@@ -78,8 +78,13 @@ export interface Intent {
   applied_at: string | null;
 }
 
-/** An intent as pggit_list_intents returns it: with its open conflicts counted. */
-export interface IntentSummary extends Intent {
+/**
+ * An intent as pggit_list_intents returns it: what it is and where it stands,
+ * with its open conflicts counted; its script, keys, applied objects and
+ * conflicts_with are left to getIntent().
+ */
+export interface IntentSummary
+  extends Omit<Intent, 'schema_changes' | 'object_keys' | 'applied_objects' | 'conflicts_with'> {
   /** Unreviewed conflicts whose both intents are still active. */
   open_conflicts: number;
   /** The error-severity ones among them (they keep a conflicted intent from starting). */

@@ -98,8 +98,14 @@ const intentShape = {
   applied_at: timestamp.nullable().describe('when everything it declared had been executed'),
 };
 const intent = z.looseObject(intentShape);
+const {
+  schema_changes: _script,
+  conflicts_with: _with,
+  applied_objects: _applied,
+  ...summaryShape
+} = intentShape;
 const intentSummary = z.looseObject({
-  ...intentShape,
+  ...summaryShape,
   open_conflicts: z.number().int().describe('unreviewed conflicts with still-active intents'),
   open_errors: z.number().int().describe('the error-severity ones among them'),
 });
@@ -386,7 +392,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     {
       title: 'List intents',
       description:
-        'Intents of all agents, newest first, each with open_conflicts and open_errors counts; filter by status or agent. Pages: pass next_after back as after for the next page (null when there is none).',
+        'Intents of all agents, newest first, as summaries (what each is for, its agent, status, tables and lease) with open_conflicts and open_errors counts; get_intent gives one intent’s planned DDL and conflicts_with. Filter by status or agent. Pages: pass next_after back as after for the next page (null when there is none).',
       inputSchema: {
         status: status.optional(),
         agent_id: z.string().optional().describe('only this agent’s intents'),

@@ -250,7 +250,7 @@ export const functions: SqlFunction[] = [
     body: plpgsql(sql.listIntentsFn),
     agentApi: true,
     comment:
-      'Intents, newest first, with their open conflict counts; optionally filtered by status and agent. One page of at most "limit" (1 to 1000); pass the last id as "after" for the next page.',
+      'Intents, newest first, as summaries (no script, keys or conflicts_with: pggit_get_intent has those) with their open conflict counts; optionally filtered by status and agent. One page of at most "limit" (1 to 1000); pass the last id as "after" for the next page.',
   },
   transition('in_progress', 'markInProgress'),
   transition('completed', 'markCompleted'),

@@ -35,6 +35,21 @@ export function statements(s: string) {
     `((to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')
       || jsonb_build_object('conflicts_with', ${conflictsWithSql(s, `${alias}.id`)},
                             'expired', ${alias}.lease_expires_at <= ${clockSql(s)}))`;
+  /**
+   * An intent in a list: what it is and where it stands, without its script,
+   * keys, applied objects or conflicts_with (pggit_get_intent has them all).
+   * A page of summaries stays small however long the scripts are.
+   */
+  const intentSummaryJson = (alias: string, counts: string) =>
+    `jsonb_build_object('id', ${alias}.id, 'agent_id', ${alias}.agent_id,
+       'feature_name', ${alias}.feature_name, 'feature_key', ${alias}.feature_key,
+       'branch_name', ${alias}.branch_name, 'status', ${alias}.status,
+       'risk_level', ${alias}.risk_level, 'estimated_duration_ms', ${alias}.estimated_duration_ms,
+       'tables_affected', ${alias}.tables_affected, 'metadata', ${alias}.metadata,
+       'lease_seconds', ${alias}.lease_seconds, 'lease_expires_at', ${alias}.lease_expires_at,
+       'expired', ${alias}.lease_expires_at <= ${clockSql(s)}, 'applied_at', ${alias}.applied_at,
+       'created_at', ${alias}.created_at, 'updated_at', ${alias}.updated_at,
+       'open_conflicts', ${counts}.open_conflicts, 'open_errors', ${counts}.open_errors)`;
   const conflictJson = (alias: string) => `to_jsonb(${alias}.*)`;
   const clock = clockSql(s);
   const canSee = (agent: string) => canSeeSql(s, agent);
@@ -459,13 +474,15 @@ BEGIN
   END IF;
   SELECT coalesce(jsonb_agg(x.j ORDER BY x.seq DESC), '[]') INTO page
     FROM (
-      SELECT i.seq, ${intentJson('i')} || to_jsonb(n.*) AS j
+      SELECT i.seq, ${intentSummaryJson('i', 'n')} AS j
         FROM ${intent} i
         CROSS JOIN LATERAL (${openCounts('i.id')}) n
        WHERE ${canSee('i.agent_id')}
          AND (list_intents.status IS NULL OR i.status = list_intents.status)
          AND (list_intents.agent_id IS NULL OR i.agent_id = list_intents.agent_id)
-         AND (after_seq IS NULL OR i.seq < after_seq)
+         -- one index condition for both the first page and later ones (a cached
+         -- generic plan cannot use "after_seq IS NULL OR ..." to start the scan)
+         AND i.seq < coalesce(after_seq, 2147483647)
        ORDER BY i.seq DESC
        LIMIT "limit"
     ) x;

@@ -199,7 +199,7 @@ describe('register, status, list-intents', () => {
     expect(j).toEqual({ code: 'P0002', message: 'intent no-such-intent does not exist' });
   });
 
-  it('list-intents (alias list) shows open conflicts, not conflicts_with; JSON carries the counts', async (ctx) => {
+  it('list-intents (alias list) shows summaries with open conflicts; conflicts_with is in status; JSON carries the counts', async (ctx) => {
     ctx.skip(!api.paging, PENDING);
     // x and y conflict (a table warning), then it is resolved: y still lists x
     // in conflicts_with, but has no open conflict.
@@ -237,7 +237,12 @@ describe('register, status, list-intents', () => {
     const counts = new Map(view.rows.map((r) => [r.id, [r.open_conflicts, r.open_errors]]));
     for (const i of listed) expect([i.open_conflicts, i.open_errors]).toEqual(counts.get(i.id));
     const ly = listed.find((i) => i.id === y.intent.id) as IntentSummary;
-    expect(ly).toMatchObject({ conflicts_with: [x.intent.id], open_conflicts: 0, open_errors: 0 });
+    expect(ly).toMatchObject({ open_conflicts: 0, open_errors: 0, status: 'registered' });
+    // a list holds summaries: the script and conflicts_with are status's
+    expect(ly).not.toHaveProperty('schema_changes');
+    expect(ly).not.toHaveProperty('conflicts_with');
+    const shown = json<Intent>(await cli(['status', y.intent.id, '--json']));
+    expect(shown.conflicts_with).toEqual([x.intent.id]);
 
     const r = ok(await cli(['list-intents']));
     const lines = r.stdout.trim().split('\n');

@@ -321,6 +321,24 @@ describe('list and views', () => {
     expect(started.map((i) => i.id)).toEqual([x.intent.id]);
   });
 
+  it('pggit_list_intents returns summaries: the intent’s own fields but its script, keys and conflicts_with, plus open counts', async () => {
+    const x = await register(db.pool, 'sum-a', 'sum one', 'ALTER TABLE sum_t ADD COLUMN a int');
+    const y = await register(db.pool, 'sum-b', 'sum two', 'ALTER TABLE sum_t ADD COLUMN a int');
+    const [listed] = await result<Record<string, unknown>[]>(
+      db.pool,
+      "SELECT pggit_list_intents(agent_id => 'sum-b') AS result",
+    );
+    const full = await result<Record<string, unknown>>(
+      db.pool,
+      'SELECT pggit_get_intent($1) AS result',
+      [y.intent.id],
+    );
+    const left = ['schema_changes', 'object_keys', 'applied_objects', 'conflicts_with'];
+    const expected = Object.fromEntries(Object.entries(full).filter(([k]) => !left.includes(k)));
+    expect(listed).toEqual({ ...expected, open_conflicts: 2, open_errors: 1 });
+    expect(full.conflicts_with).toEqual([x.intent.id]);
+  });
+
   it('pggit_intents and pggit_open_conflicts show open conflict counts', async () => {
     const a = await register(db.pool, 'view-a', 'view_one', 'ALTER TABLE view_t ADD COLUMN a int');
     const b = await register(db.pool, 'view-b', 'view_two', 'ALTER TABLE view_t ADD COLUMN a int');
