@@ -252,7 +252,7 @@ async function loadAgainst(path: string): Promise<AgainstIntent[]> {
       (typeof o.schema_changes !== 'string' && !Array.isArray(o.schema_changes))
     ) {
       throw new UsageError(
-        `--against ${path}: entry ${i} needs agent_id, feature_name and schema_changes (as \`pggit list-intents --format json\` prints them)`,
+        `--against ${path}: entry ${i} needs agent_id, feature_name and schema_changes (as \`pggit list-intents --full --format json\` prints them)`,
       );
     }
     return o as AgainstIntent;
@@ -541,7 +541,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     .option('--offline', 'no database: parse the DDL, and detect conflicts with --against intents')
     .option(
       '--against <file>',
-      'with --offline: a JSON array of intents (as `pggit list-intents --format json` prints)',
+      'with --offline: a JSON array of intents (as `pggit list-intents --full --format json` prints)',
     )
     .action(
       async (
@@ -589,9 +589,20 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     )
     .option('--after <intent-id>', 'the page after this intent (the last one of the previous page)')
     .option('--all', 'every intent, page after page')
+    .option(
+      '--full',
+      'whole intents, with their statements and conflicts_with (e.g. for check --offline --against)',
+    )
     .action(
       async (
-        opts: { status?: Status; agentId?: string; limit?: number; after?: string; all?: boolean },
+        opts: {
+          status?: Status;
+          agentId?: string;
+          limit?: number;
+          after?: string;
+          all?: boolean;
+          full?: boolean;
+        },
         cmd: Command,
       ) => {
         if (opts.all && (opts.limit !== undefined || opts.after !== undefined)) {
@@ -600,15 +611,31 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
         const filter = { status: opts.status, agentId: opts.agentId };
         const limit = opts.limit ?? 100;
         const page = await withClient(cmd, async (c) => {
-          if (opts.all) return { intents: await c.listAllIntents(filter), more: false };
-          // One more than asked, to know in the same call whether a next page
-          // exists (a full page of PAGE_LIMIT may have one).
-          const ask = Math.min(limit + 1, PAGE_LIMIT);
-          const rows = await c.listIntents({ ...filter, limit: ask, after: opts.after });
-          return {
-            intents: rows.slice(0, limit),
-            more: rows.length > limit || rows.length === PAGE_LIMIT,
+          const found = async () => {
+            if (opts.all) return { intents: await c.listAllIntents(filter), more: false };
+            // One more than asked, to know in the same call whether a next page
+            // exists (a full page of PAGE_LIMIT may have one).
+            const ask = Math.min(limit + 1, PAGE_LIMIT);
+            const rows = await c.listIntents({ ...filter, limit: ask, after: opts.after });
+            return {
+              intents: rows.slice(0, limit),
+              more: rows.length > limit || rows.length === PAGE_LIMIT,
+            };
           };
+          const listed = await found();
+          if (!opts.full) return listed;
+          // the whole intents, a page of ids per call, with the summaries' counts
+          const intents: IntentSummary[] = [];
+          for (let k = 0; k < listed.intents.length; k += PAGE_LIMIT) {
+            const chunk = listed.intents.slice(k, k + PAGE_LIMIT);
+            const whole = await c.getIntents(chunk.map((i) => i.id));
+            chunk.forEach((summary, n) => {
+              const full = whole[n];
+              // (an intent abandoned and hidden since is listed as it was)
+              intents.push(full ? { ...full, ...summary } : summary);
+            });
+          }
+          return { intents, more: listed.more };
         });
         emit(cmd, page.intents, (intents: IntentSummary[], c) => {
           const table = fmt.formatIntentList(intents, c);

@@ -386,7 +386,24 @@ export class PggitClient {
     );
   }
 
-  /** One page of intents, newest first, each with its open conflicts counted. */
+  /**
+   * Several whole intents in one round trip (pggit_get_intent for each id or
+   * unique prefix, in order); null where there is none.
+   */
+  async getIntents(intentIds: readonly string[]): Promise<(Intent | null)[]> {
+    await this.ensureCompatible();
+    const rows = await this.query<{ result: (Intent | null)[] }>(
+      `SELECT coalesce(jsonb_agg(${this.schema}pggit_get_intent(intent_id => x.id) ORDER BY x.n), '[]') AS result
+         FROM unnest($1::text[]) WITH ORDINALITY AS x (id, n)`,
+      [intentIds],
+    );
+    return rows[0]?.result ?? [];
+  }
+
+  /**
+   * One page of intent summaries, newest first, each with its open conflicts
+   * counted (getIntent/getIntents have the scripts and conflicts_with).
+   */
   listIntents(filter: ListFilter = {}): Promise<IntentSummary[]> {
     return this.call('pggit_list_intents', [
       ['status', 'text', filter.status],

@@ -950,6 +950,68 @@ describe('version, help, colour', () => {
 });
 
 describe('parse and check --offline (no database)', () => {
+  it('list-intents --full prints whole intents, which check --offline --against takes as they are', async () => {
+    const theirs = json<RegisterResult>(
+      await cli([
+        'register',
+        '-a',
+        'full-other',
+        '-n',
+        'full phone',
+        '-s',
+        'ALTER TABLE full_u ADD COLUMN phone text',
+        '--json',
+      ]),
+    );
+    const summaries = json<IntentSummary[]>(await cli(['list', '-a', 'full-other', '--json']));
+    expect(summaries[0]).not.toHaveProperty('schema_changes');
+    const full = json<(Intent & IntentSummary)[]>(
+      await cli(['list', '-a', 'full-other', '--full', '--json']),
+    );
+    expect(full).toEqual([
+      {
+        ...(json<Intent>(await cli(['status', theirs.intent.id, '--json'])) as object),
+        open_conflicts: 0,
+        open_errors: 0,
+      },
+    ]);
+    const file = join(tempDir('pggit-full-'), 'intents.json');
+    writeFileSync(file, JSON.stringify(full));
+    const out = json<
+      CheckResult & { conflicts: { intent_b: string | null; conflict_type: string }[] }
+    >(
+      await cli(
+        [
+          'check',
+          '--offline',
+          '--against',
+          file,
+          '-a',
+          'full-me',
+          '-n',
+          'full phone 2',
+          '-s',
+          'ALTER TABLE full_u ADD COLUMN phone varchar(20)',
+          '--json',
+        ],
+        { db: false },
+      ),
+      3,
+    );
+    expect(out.conflicts.map((c) => [c.intent_b, c.conflict_type]).sort()).toEqual([
+      [theirs.intent.id, 'column'],
+      [theirs.intent.id, 'table'],
+    ]);
+    // summaries are refused there, saying what to print instead
+    writeFileSync(file, JSON.stringify(summaries));
+    const refused = await cli(
+      ['check', '--offline', '--against', file, '-a', 'full-me', '-n', 'x', '-s', 'SELECT 1'],
+      { db: false },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('pggit list-intents --full --format json');
+  });
+
   it('parse asks the database; parse --offline needs none', async () => {
     const sql = 'CREATE TABLE off_t (id int); CREATE INDEX ON off_t (id)';
     const online = json<ParseResult>(await cli(['parse', '-s', sql, '--json']));

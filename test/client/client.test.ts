@@ -874,3 +874,28 @@ async function waitUntilAsync(done: () => Promise<boolean>, ms = 10_000) {
   const until = Date.now() + ms;
   while (!(await done()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 }
+
+describe('getIntents()', () => {
+  it('getIntents() reads several whole intents in one call, in order, null where there is none', async () => {
+    const reg = async (agentId: string) =>
+      (
+        await client.register({
+          agentId,
+          featureName: `many ${agentId}`,
+          schemaChanges: `CREATE TABLE ${agentId.replace('-', '_')} (id int)`,
+        })
+      ).intent.id;
+    const first = await reg('many-a');
+    const second = await reg('many-b');
+    const got = await client.getIntents([
+      second,
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      first.slice(0, 8),
+    ]);
+    expect(got).toEqual([await client.getIntent(second), null, await client.getIntent(first)]);
+    expect(got[0]).toHaveProperty('schema_changes');
+    expect(await client.getIntents([])).toEqual([]);
+    // what getIntent gives for a name that is no intent id: null
+    expect(await client.getIntents(['abc'])).toEqual([await client.getIntent('abc')]);
+  });
+});
