@@ -24,8 +24,8 @@ export const SHARED_SCHEMAS = new Set(['public', 'pg_catalog', 'pg_temp', 'infor
 const TABLE_SCOPED = new Set(['column', 'constraint', 'index', 'trigger', 'policy']);
 const RELATION_KINDS = new Set(['table', 'view', 'materialized_view']);
 
-/** Report order: the order of the conflict table in the design. */
-const TYPE_ORDER: ConflictType[] = [
+/** Every conflict type, in report order: the order of the conflict table in the design. */
+export const CONFLICT_TYPES: readonly ConflictType[] = [
   'table',
   'column',
   'function',
@@ -526,7 +526,7 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
     put(type, ordering.length === objs.length ? 'warning' : 'error', s, sorted(advice));
   }
 
-  return TYPE_ORDER.filter((t) => out.has(t)).map((t) => out.get(t) as ConflictReport);
+  return CONFLICT_TYPES.filter((t) => out.has(t)).map((t) => out.get(t) as ConflictReport);
 }
 
 /**

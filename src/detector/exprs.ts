@@ -382,19 +382,7 @@ function scanTokens(ctx: Ctx, c: Cursor, scope: Scope, window: boolean): undefin
       }
     }
     // a name: column, function call, or a table's `.*`
-    const parts: string[] = [v];
-    c.next();
-    let star = false;
-    while (c.isPunct('.')) {
-      if (c.isName(1)) {
-        c.next();
-        parts.push(c.next()?.value ?? '');
-      } else if (c.isOp('*', 1)) {
-        c.pos += 2;
-        star = true;
-        break;
-      } else break;
-    }
+    const { parts, star } = dottedName(c, v);
     if (star) {
       if (parts.length === 1) resolveStar(ctx, scope, parts[0]);
       prev = t;
@@ -462,6 +450,25 @@ function scanTokens(ctx: Ctx, c: Cursor, scope: Scope, window: boolean): undefin
     resolveColumn(ctx, scope, parts);
     prev = t;
   }
+}
+
+/**
+ * A name at the cursor, whose first part (`first`) it steps over, with the
+ * `.part`s after it; `star` when it ends in a table's `.*` (consumed too).
+ */
+function dottedName(c: Cursor, first: string): { parts: string[]; star: boolean } {
+  const parts = [first];
+  c.next();
+  while (c.isPunct('.')) {
+    if (c.isName(1)) {
+      c.next();
+      parts.push(c.next()?.value ?? '');
+    } else if (c.isOp('*', 1)) {
+      c.pos += 2;
+      return { parts, star: true };
+    } else break;
+  }
+  return { parts, star: false };
 }
 
 function isByWord(prev: Token | undefined): boolean {
@@ -611,19 +618,7 @@ function figurePrimary(c: Cursor): Figured {
       c.next();
       return { name: '', strength: 0 };
     }
-    const parts: string[] = [t.value ?? ''];
-    c.next();
-    let star = false;
-    while (c.isPunct('.')) {
-      if (c.isName(1)) {
-        c.next();
-        parts.push(c.next()?.value ?? '');
-      } else if (c.isOp('*', 1)) {
-        c.pos += 2;
-        star = true;
-        break;
-      } else break;
-    }
+    const { parts, star } = dottedName(c, t.value ?? '');
     if (c.isPunct('(')) {
       const inner = c.parens() as Cursor;
       let name = parts[parts.length - 1] as string;

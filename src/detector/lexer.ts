@@ -115,6 +115,27 @@ function isSurrogateSecond(c: number): boolean {
 }
 
 /**
+ * One escaped code point, as PostgreSQL takes them in U&'' and E'' text: what
+ * to append and the pending first half of a surrogate pair (-1: none; a pair
+ * must be two escapes in a row), or the error. Code point 0, values above
+ * U+10FFFF and lone surrogates are errors.
+ */
+function escapedCodePoint(
+  cp: number,
+  pairFirst: number,
+): { text: string; pairFirst: number } | { error: string } {
+  if (pairFirst >= 0) {
+    if (!isSurrogateSecond(cp)) return { error: 'invalid Unicode surrogate pair' };
+    const joined = 0x10000 + ((pairFirst - 0xd800) << 10) + (cp - 0xdc00);
+    return { text: String.fromCodePoint(joined), pairFirst: -1 };
+  }
+  if (cp === 0 || cp > 0x10ffff) return { error: 'invalid Unicode escape value' };
+  if (isSurrogateFirst(cp)) return { text: '', pairFirst: cp };
+  if (isSurrogateSecond(cp)) return { error: 'invalid Unicode surrogate pair' };
+  return { text: String.fromCodePoint(cp), pairFirst: -1 };
+}
+
+/**
  * Decodes the body of a U&'' string or U&"" identifier with the given escape
  * character, as PostgreSQL's str_udeescape: `<esc>XXXX`, `<esc>+XXXXXX`,
  * `<esc><esc>`; a surrogate pair must be two escapes in a row; code point 0,
@@ -148,21 +169,11 @@ export function decodeUnicodeEscapes(body: string, esc: string): Decoded {
     let ok = j + digits <= body.length;
     for (let k = 0; ok && k < digits; k++) ok = isHex(body.charCodeAt(j + k));
     if (!ok) return fail('invalid Unicode escape');
-    const cp = Number.parseInt(body.slice(j, j + digits), 16);
+    const r = escapedCodePoint(Number.parseInt(body.slice(j, j + digits), 16), pairFirst);
     i = j + digits;
-    if (pairFirst >= 0) {
-      if (!isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
-      out += String.fromCodePoint(0x10000 + ((pairFirst - 0xd800) << 10) + (cp - 0xdc00));
-      pairFirst = -1;
-      continue;
-    }
-    if (cp === 0 || cp > 0x10ffff) return fail('invalid Unicode escape value');
-    if (isSurrogateFirst(cp)) {
-      pairFirst = cp;
-      continue;
-    }
-    if (isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
-    out += String.fromCodePoint(cp);
+    if ('error' in r) return fail(r.error);
+    out += r.text;
+    pairFirst = r.pairFirst;
   }
   if (pairFirst >= 0) return fail('invalid Unicode surrogate pair');
   return { value: out };
@@ -268,21 +279,11 @@ function decodeEString(body: string): Decoded {
       let ok = i + 2 + len <= body.length;
       for (let k = 0; ok && k < len; k++) ok = isHex(body.charCodeAt(i + 2 + k));
       if (!ok) return fail('invalid Unicode escape');
-      const cp = Number.parseInt(body.slice(i + 2, i + 2 + len), 16);
+      const r = escapedCodePoint(Number.parseInt(body.slice(i + 2, i + 2 + len), 16), pairFirst);
       i += 2 + len;
-      if (pairFirst >= 0) {
-        if (!isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
-        out += String.fromCodePoint(0x10000 + ((pairFirst - 0xd800) << 10) + (cp - 0xdc00));
-        pairFirst = -1;
-        continue;
-      }
-      if (cp === 0 || cp > 0x10ffff) return fail('invalid Unicode escape value');
-      if (isSurrogateFirst(cp)) {
-        pairFirst = cp;
-        continue;
-      }
-      if (isSurrogateSecond(cp)) return fail('invalid Unicode surrogate pair');
-      out += String.fromCodePoint(cp);
+      if ('error' in r) return fail(r.error);
+      out += r.text;
+      pairFirst = r.pairFirst;
       continue;
     }
     out += SIMPLE_ESCAPES[n] ?? n;

@@ -5,6 +5,8 @@
  * function signatures. Pure ES2020, no Node API.
  */
 
+import { clipBytes, MAX_IDENT_BYTES } from './naming.js';
+
 /**
  * PostgreSQL 17's reserved and type_func_name keywords: never a column or a
  * table name unless quoted.
@@ -96,18 +98,6 @@ function foldAsciiOnly(raw: string): string {
   return out;
 }
 
-/** UTF-8 length of one UTF-16 code unit sequence position; lone surrogates count as 3 (U+FFFD). */
-function utf8Len(s: string, i: number): [bytes: number, units: number] {
-  const c = s.charCodeAt(i);
-  if (c < 0x80) return [1, 1];
-  if (c < 0x800) return [2, 1];
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-    const d = s.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff) return [4, 2];
-  }
-  return [3, 1];
-}
-
 /** Truncates an identifier to 63 bytes of UTF-8 without splitting a character, as PostgreSQL does. */
 export function truncateIdent(name: string): string {
   if (name.length <= 21) return name;
@@ -116,15 +106,7 @@ export function truncateIdent(name: string): string {
     for (let i = 0; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
     if (ascii) return name;
   }
-  let bytes = 0;
-  let i = 0;
-  while (i < name.length) {
-    const [b, u] = utf8Len(name, i);
-    if (bytes + b > 63) return name.slice(0, i);
-    bytes += b;
-    i += u;
-  }
-  return name;
+  return clipBytes(name, MAX_IDENT_BYTES);
 }
 
 /**

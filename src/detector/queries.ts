@@ -775,19 +775,9 @@ function parseUpdate(ctx: Ctx, c: Cursor, parent: Scope | undefined): QueryShape
   const ret = topLevel(c, 'returning');
   const setEnd = [from, where, ret].filter((x) => x >= 0).sort((a, b) => a - b)[0] ?? c.end;
   const scope: Scope = { entries: [target], parent };
-  const deferred: (() => void)[] = [];
-  if (from >= 0) {
-    const fe = [where, ret].filter((x) => x > from).sort((a, b) => a - b)[0] ?? c.end;
-    parseFromList(ctx, c.slice(from + 1, fe), scope, deferred);
-  }
-  for (const d of deferred) d();
+  dmlFromList(ctx, c, from, [where, ret], scope);
   assignments(ctx, c.slice(c.pos, setEnd), target, scope);
-  if (where >= 0) {
-    const w = c.slice(where + 1, ret > where ? ret : c.end);
-    if (!w.isKw('current')) scanExpr(ctx, w, scope);
-  }
-  if (ret >= 0) scanReturning(ctx, c.slice(ret + 1, c.end), scope);
-  c.pos = c.end;
+  dmlWhereReturning(ctx, c, where, ret, scope);
   return {};
 }
 
@@ -800,19 +790,37 @@ function parseDelete(ctx: Ctx, c: Cursor, parent: Scope | undefined): QueryShape
   const where = topLevel(c, 'where');
   const ret = topLevel(c, 'returning');
   const scope: Scope = { entries: [target], parent };
+  dmlFromList(ctx, c, using, [where, ret], scope);
+  dmlWhereReturning(ctx, c, where, ret, scope);
+  return {};
+}
+
+/**
+ * UPDATE's FROM or DELETE's USING list, at `at` (the keyword; -1: none) up to
+ * the first of `ends` after it: its relations join the statement's scope.
+ */
+function dmlFromList(ctx: Ctx, c: Cursor, at: number, ends: number[], scope: Scope): undefined {
+  if (at < 0) return;
+  const end = ends.filter((x) => x > at).sort((a, b) => a - b)[0] ?? c.end;
   const deferred: (() => void)[] = [];
-  if (using >= 0) {
-    const ue = [where, ret].filter((x) => x > using).sort((a, b) => a - b)[0] ?? c.end;
-    parseFromList(ctx, c.slice(using + 1, ue), scope, deferred);
-  }
+  parseFromList(ctx, c.slice(at + 1, end), scope, deferred);
   for (const d of deferred) d();
+}
+
+/** The WHERE (not WHERE CURRENT OF) and RETURNING of UPDATE and DELETE; consumes the rest. */
+function dmlWhereReturning(
+  ctx: Ctx,
+  c: Cursor,
+  where: number,
+  ret: number,
+  scope: Scope,
+): undefined {
   if (where >= 0) {
     const w = c.slice(where + 1, ret > where ? ret : c.end);
     if (!w.isKw('current')) scanExpr(ctx, w, scope);
   }
   if (ret >= 0) scanReturning(ctx, c.slice(ret + 1, c.end), scope);
   c.pos = c.end;
-  return {};
 }
 
 function parseMerge(ctx: Ctx, c: Cursor, parent: Scope | undefined): QueryShape {

@@ -17,6 +17,7 @@
  *   whose metadata has the key with the value; also returned by
  *   pggit_register for the newcomer itself.
  */
+import { CONFLICT_TYPES } from '../detector/conflicts.js';
 import type { ConflictType, DbObject } from '../detector/types.js';
 import type { Registry } from './context.js';
 import { invalidArgument } from './errors.js';
@@ -242,30 +243,16 @@ export function addRule(r: Registry, args: Record<string, unknown>) {
     (rule.metadata_key === null) === (rule.metadata_value === null),
     'metadata_key and metadata_value go together',
   );
-  if (rule.conflict_type !== null && !CONFLICT_TYPES.has(rule.conflict_type)) {
+  if (
+    rule.conflict_type !== null &&
+    !(CONFLICT_TYPES as readonly string[]).includes(rule.conflict_type)
+  ) {
     throw invalidArgument(
       `conflict_type ${JSON.stringify(rule.conflict_type)} is not a conflict type`,
     );
   }
   return (r.row<{ j: unknown }>(r.sql.insertRule, [rule]) as { j: unknown }).j;
 }
-
-const CONFLICT_TYPES = new Set([
-  'table',
-  'column',
-  'function',
-  'index',
-  'constraint',
-  'timing',
-  'dependency',
-  'view',
-  'type',
-  'sequence',
-  'trigger',
-  'policy',
-  'schema',
-  'extension',
-]);
 
 export function removeRule(r: Registry, idArg: unknown) {
   const id = v.conflictId(idArg, 'rule_id');
