@@ -291,6 +291,55 @@ function labels(vs: string[]): string {
 }
 
 /** Compares two prepared intents. Same agent → no conflicts. */
+/** Objects changed by both under one name, by kind: [group prefix, conflict type, label]. */
+const SAME_KINDS: [string, ConflictType, string][] = [
+  ['view:', 'view', 'view'],
+  ['type:', 'type', 'type'],
+  ['sequence:', 'sequence', 'sequence'],
+  ['trigger:', 'trigger', 'trigger'],
+  ['policy:', 'policy', 'policy'],
+  ['schema:', 'schema', 'schema'],
+  ['extension:', 'extension', 'extension'],
+];
+
+interface Derived {
+  /** Indexes it creates on named columns (two of one table and columns are one index). */
+  indexCreates: DbObject[];
+  /** The constraints it adds or drops, by table. */
+  constraintsByTable: Map<string, string[]>;
+}
+
+/**
+ * What every comparison of an intent reads from its objects, worked out on
+ * its first comparison and kept with it: a registry compares each stored
+ * intent with every newcomer.
+ */
+const derivedOf = new WeakMap<PreparedIntent, Derived>();
+
+function derived(p: PreparedIntent): Derived {
+  let d = derivedOf.get(p);
+  if (d === undefined) {
+    const constraintsByTable = new Map<string, string[]>();
+    for (const o of p.parsed.objects) {
+      if (
+        o.kind === 'constraint' &&
+        (o.action === 'create' || o.action === 'drop') &&
+        o.table !== undefined
+      ) {
+        add(constraintsByTable, o.table, o.qualified);
+      }
+    }
+    d = {
+      indexCreates: p.parsed.objects.filter(
+        (o) => o.kind === 'index' && o.action === 'create' && o.columns,
+      ),
+      constraintsByTable,
+    };
+    derivedOf.set(p, d);
+  }
+  return d;
+}
+
 export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
   const out = new Map<ConflictType, ConflictReport>();
@@ -310,6 +359,13 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
     });
   };
 
+  // the groups both change, in a's order: every per-object check below reads these
+  const shared: [string, DbObject[], DbObject[]][] = [];
+  for (const [g, objsA] of a.changed) {
+    const objsB = b.changed.get(g);
+    if (objsB) shared.push([g, objsA, objsB]);
+  }
+
   // table
   const tables = sorted([...a.touched.keys()].filter((t) => b.touched.has(t)));
   if (tables.length > 0) {
@@ -321,10 +377,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   // column
   const colAdvice: string[] = [];
   const cols: string[] = [];
-  for (const [g, objsA] of a.changed) {
+  for (const [g, objsA, objsB] of shared) {
     if (!g.startsWith('column:')) continue;
-    const objsB = b.changed.get(g);
-    if (!objsB) continue;
     const q = objsA[0]?.qualified as string;
     cols.push(q);
     const va = verbs(objsA);
@@ -343,10 +397,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   // function
   const fnAdvice: string[] = [];
   const fns: string[] = [];
-  for (const [g, objsA] of a.changed) {
+  for (const [g, objsA, objsB] of shared) {
     if (!g.startsWith('function:')) continue;
-    const objsB = b.changed.get(g);
-    if (!objsB) continue;
     for (const fa of objsA) {
       const fb = objsB.find((x) => sigCompatible(fa, x));
       if (!fb) continue;
@@ -365,9 +417,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   // index
   const idx: string[] = [];
   const idxAdvice: string[] = [];
-  for (const [g, objsA] of a.changed) {
-    const objsB = b.changed.get(g);
-    if (!g.startsWith('index:') || !objsB) continue;
+  for (const [g, objsA, objsB] of shared) {
+    if (!g.startsWith('index:')) continue;
     const q = objsA[0]?.qualified as string;
     idx.push(q);
     const defines = (xs: DbObject[]) => xs.some((o) => o.action === 'create');
@@ -377,14 +428,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
         : `Coordinate with ${other}: you ${verbs(objsA, 'define')} index ${q} and it ${verbs(objsB, 'define', true)} it; agree on whether the index stays, and apply your change ${after}.`,
     );
   }
-  const aCreates = a.parsed.objects.filter(
-    (o) => o.kind === 'index' && o.action === 'create' && o.columns,
-  );
-  const bCreates = b.parsed.objects.filter(
-    (o) => o.kind === 'index' && o.action === 'create' && o.columns,
-  );
-  for (const ia of aCreates) {
-    for (const ib of bCreates) {
+  for (const ia of derived(a).indexCreates) {
+    for (const ib of derived(b).indexCreates) {
       if (ia.table !== ib.table || ia.qualified === ib.qualified) continue;
       if ((ia.columns ?? []).join('\u0000') !== (ib.columns ?? []).join('\u0000')) continue;
       idx.push(ia.qualified, ib.qualified);
@@ -398,9 +443,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   // constraint
   const sameCons: string[] = [];
   const consAdvice: string[] = [];
-  for (const [g, objsA] of a.changed) {
-    const objsB = b.changed.get(g);
-    if (!g.startsWith('constraint:') || !objsB) continue;
+  for (const [g, objsA, objsB] of shared) {
+    if (!g.startsWith('constraint:')) continue;
     const o = objsA[0] as DbObject;
     sameCons.push(o.qualified);
     const defines = (xs: DbObject[]) => xs.some((x) => x.action === 'create');
@@ -412,21 +456,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   }
   if (sameCons.length > 0) put('constraint', 'error', sameCons, sorted(consAdvice));
   else {
-    const consOn = (p: PreparedIntent) => {
-      const m = new Map<string, string[]>();
-      for (const o of p.parsed.objects) {
-        if (
-          o.kind === 'constraint' &&
-          (o.action === 'create' || o.action === 'drop') &&
-          o.table !== undefined
-        ) {
-          add(m, o.table, o.qualified);
-        }
-      }
-      return m;
-    };
-    const ca = consOn(a);
-    const cb = consOn(b);
+    const ca = derived(a).constraintsByTable;
+    const cb = derived(b).constraintsByTable;
     const objs: string[] = [];
     const adv: string[] = [];
     for (const [t, namesA] of ca) {
@@ -489,22 +520,12 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   if (dep.size > 0) put('dependency', 'error', [...dep], sorted(depAdvice));
 
   // same object changed by both
-  const sameKinds: [string, ConflictType, string][] = [
-    ['view:', 'view', 'view'],
-    ['type:', 'type', 'type'],
-    ['sequence:', 'sequence', 'sequence'],
-    ['trigger:', 'trigger', 'trigger'],
-    ['policy:', 'policy', 'policy'],
-    ['schema:', 'schema', 'schema'],
-    ['extension:', 'extension', 'extension'],
-  ];
-  for (const [prefix, type, label] of sameKinds) {
+  for (const [prefix, type, label] of SAME_KINDS) {
     const objs: string[] = [];
     const ordering: string[] = [];
     const advice: string[] = [];
-    for (const [g, objsA] of a.changed) {
-      const objsB = b.changed.get(g);
-      if (!g.startsWith(prefix) || !objsB) continue;
+    for (const [g, objsA, objsB] of shared) {
+      if (!g.startsWith(prefix)) continue;
       const q = objsA[0]?.qualified as string;
       objs.push(q);
       const la = addedLabels(objsA);

@@ -83,7 +83,7 @@ export function candidates(
     if (p === undefined) continue; // gone meanwhile (cannot happen under our locks)
     cache.delete(k); // most recently used goes last
     cache.set(k, p);
-    out.push({ candidate: c, ...p });
+    out.push({ candidate: c, prepared: p.prepared, metadata: p.metadata });
   }
   while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   return out;
