@@ -290,7 +290,6 @@ function labels(vs: string[]): string {
     .join(', ');
 }
 
-/** Compares two prepared intents. Same agent → no conflicts. */
 /** Objects changed by both under one name, by kind: [group prefix, conflict type, label]. */
 const SAME_KINDS: [string, ConflictType, string][] = [
   ['view:', 'view', 'view'],
@@ -303,7 +302,7 @@ const SAME_KINDS: [string, ConflictType, string][] = [
 ];
 
 interface Derived {
-  /** Indexes it creates on named columns (two of one table and columns are one index). */
+  /** The indexes it creates on columns (two on one table's same columns duplicate each other). */
   indexCreates: DbObject[];
   /** The constraints it adds or drops, by table. */
   constraintsByTable: Map<string, string[]>;
@@ -340,6 +339,7 @@ function derived(p: PreparedIntent): Derived {
   return d;
 }
 
+/** Compares two prepared intents. Same agent → no conflicts. */
 export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
   const out = new Map<ConflictType, ConflictReport>();
