@@ -258,6 +258,44 @@ describe('parse once, compare many', () => {
     expect(prepareIntent(a).keys).toEqual(conflictKeys(a));
   });
 
+  it('one prepared intent compared with many newcomers, either side, gives what fresh comparisons give', () => {
+    // what a comparison derives from a prepared intent (its index definitions,
+    // its constraints by table) is kept with it: reuse must never change a report
+    const stored = I(
+      'owner',
+      `CREATE INDEX users_email_idx ON users (email);
+       ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age > 0);
+       ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0)`,
+      'stored',
+    );
+    const kept = prepareIntent(stored);
+    const newcomers = [
+      'CREATE INDEX users_mail_idx ON users (email)',
+      'CREATE INDEX users_name_idx ON users (name)',
+      'ALTER TABLE users ADD CONSTRAINT users_name_check CHECK (name <> $$$$)',
+      'ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0)',
+      'ALTER TABLE orders DROP CONSTRAINT orders_total_check',
+      'ALTER TABLE invoices ADD CONSTRAINT invoices_n_check CHECK (n > 0)',
+      'CREATE INDEX orders_total_idx ON orders (total); DROP INDEX users_email_idx',
+    ].map((sql, i) => I(`agent-${i}`, sql, `newcomer ${i}`));
+    for (const round of [1, 2]) {
+      for (const x of newcomers) {
+        expect(
+          detectPrepared(prepareIntent(x), kept),
+          `round ${round}: ${x.schema_changes}`,
+        ).toEqual(detectConflicts(x, stored));
+        expect(
+          detectPrepared(kept, prepareIntent(x)),
+          `round ${round}: ${x.schema_changes}`,
+        ).toEqual(detectConflicts(stored, x));
+      }
+    }
+    // and the comparisons found something to compare
+    expect(types(detectConflicts(newcomers[0]!, stored))).toContain(
+      'index:warning:public.users_email_idx,public.users_mail_idx',
+    );
+  });
+
   it('accepts a list of statements, each one or more statements', () => {
     const r = parseScript(['CREATE TABLE a (id int); CREATE TABLE b (id int)', 'DROP TABLE c']);
     expect(r.statements.map((s) => s.kind)).toEqual(['CREATE TABLE', 'CREATE TABLE', 'DROP TABLE']);
