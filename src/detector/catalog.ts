@@ -6,10 +6,28 @@
  * the server's lists differ). Generated: do not edit.
  */
 
-const words = (parts: string[]): Set<string> => new Set(parts.join('').trim().split(' '));
+/**
+ * A set of names, built from its text the first time it is asked: many calls
+ * (every one that parses no function call, type or pg_ relation) never ask,
+ * and a new connection's first call then does not pay for it.
+ */
+export class Names implements Iterable<string> {
+  private built: Set<string> | undefined;
+  constructor(private readonly text: () => string[]) {}
+  has(name: string): boolean {
+    return this.names().has(name);
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return this.names()[Symbol.iterator]();
+  }
+  private names(): Set<string> {
+    this.built ??= new Set(this.text().join('').trim().split(' '));
+    return this.built;
+  }
+}
 
 /** Distinct pg_proc.proname in pg_catalog (functions, aggregates, window functions, procedures). */
-export const CATALOG_FUNCTIONS: Set<string> = words([
+export const CATALOG_FUNCTIONS = new Names(() => [
   'RI_FKey_cascade_del RI_FKey_cascade_upd RI_FKey_check_ins RI_FKey_check_upd ',
   'RI_FKey_noaction_del RI_FKey_noaction_upd RI_FKey_restrict_del RI_FKey_restrict_upd ',
   'RI_FKey_setdefault_del RI_FKey_setdefault_upd RI_FKey_setnull_del RI_FKey_setnull_upd ',
@@ -498,7 +516,7 @@ export const CATALOG_FUNCTIONS: Set<string> = words([
 ]);
 
 /** Tables, views and sequences in pg_catalog. */
-export const CATALOG_RELATIONS: Set<string> = words([
+export const CATALOG_RELATIONS = new Names(() => [
   'pg_aggregate pg_am pg_amop pg_amproc pg_attrdef pg_attribute pg_auth_members pg_authid ',
   'pg_available_extension_versions pg_available_extensions pg_backend_memory_contexts pg_cast ',
   'pg_class pg_collation pg_config pg_constraint pg_conversion pg_cursors pg_database ',
@@ -531,7 +549,7 @@ export const CATALOG_RELATIONS: Set<string> = words([
 ]);
 
 /** Types in pg_catalog (array types excluded). */
-export const CATALOG_TYPES: Set<string> = words([
+export const CATALOG_TYPES = new Names(() => [
   '_record aclitem any anyarray anycompatible anycompatiblearray anycompatiblemultirange ',
   'anycompatiblenonarray anycompatiblerange anyelement anyenum anymultirange anynonarray ',
   'anyrange bit bool box bpchar bytea char cid cidr circle cstring date datemultirange ',

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 it("holds exactly the server's pg_catalog names (regenerate with test/detector/tools/catalog-lists.ts)", async () => {
   const lists = await readCatalogLists(db.url);
-  const sorted = (s: Set<string>) => [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = (s: Iterable<string>) => [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   expect(sorted(CATALOG_FUNCTIONS)).toEqual(lists.functions);
   expect(sorted(CATALOG_RELATIONS)).toEqual(lists.relations);
   expect(sorted(CATALOG_TYPES)).toEqual(lists.types);

@@ -65,20 +65,38 @@ export function renderCatalogModule(l: CatalogLists): string {
  * the server's lists differ). Generated: do not edit.
  */
 
-const words = (parts: string[]): Set<string> => new Set(parts.join('').trim().split(' '));
+/**
+ * A set of names, built from its text the first time it is asked: many calls
+ * (every one that parses no function call, type or pg_ relation) never ask,
+ * and a new connection's first call then does not pay for it.
+ */
+export class Names implements Iterable<string> {
+  private built: Set<string> | undefined;
+  constructor(private readonly text: () => string[]) {}
+  has(name: string): boolean {
+    return this.names().has(name);
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return this.names()[Symbol.iterator]();
+  }
+  private names(): Set<string> {
+    this.built ??= new Set(this.text().join('').trim().split(' '));
+    return this.built;
+  }
+}
 
 /** Distinct pg_proc.proname in pg_catalog (functions, aggregates, window functions, procedures). */
-export const CATALOG_FUNCTIONS: Set<string> = words([
+export const CATALOG_FUNCTIONS = new Names(() => [
 ${chunk(l.functions)}
 ]);
 
 /** Tables, views and sequences in pg_catalog. */
-export const CATALOG_RELATIONS: Set<string> = words([
+export const CATALOG_RELATIONS = new Names(() => [
 ${chunk(l.relations)}
 ]);
 
 /** Types in pg_catalog (array types excluded). */
-export const CATALOG_TYPES: Set<string> = words([
+export const CATALOG_TYPES = new Names(() => [
 ${chunk(l.types)}
 ]);
 `;
