@@ -86,6 +86,10 @@ export interface FoundConflict extends ConflictReport {
   severity_rule: number | null;
 }
 
+/** The detector's advice and the rules' (the detector's own list when no rule adds any). */
+const withAdvice = (advice: string[], extra: string[]) =>
+  extra.length === 0 ? advice : [...advice, ...extra];
+
 /**
  * Conflicts between the newcomer and every candidate, with advice for both
  * sides, after the rules: a severity rule may change a conflict's severity or
@@ -103,9 +107,7 @@ function findConflicts(
     const reports = detectPrepared(mine, theirs);
     if (reports.length === 0) continue;
     // a dry run shows only the newcomer's side
-    const fromTheirSide = new Map(
-      (bothSides ? detectPrepared(theirs, mine) : []).map((x) => [x.conflict_type, x]),
-    );
+    const theirSide = bothSides ? detectPrepared(theirs, mine) : [];
     for (const report of reports) {
       const set = severityFor(
         rules,
@@ -118,6 +120,8 @@ function findConflicts(
         metadata,
         theirMeta,
       ]);
+      const mineAdvice = withAdvice(report.resolution_suggestions, extra);
+      const back = theirSide.find((x) => x.conflict_type === report.conflict_type);
       // a literal, not {...report, …}: V8 gives each spread-and-extended
       // object a hidden class of its own (about 80 times slower in Node)
       found.push({
@@ -125,12 +129,9 @@ function findConflicts(
         affected_objects: report.affected_objects,
         severity: set.severity,
         severity_rule: set.rule,
-        resolution_suggestions: [...report.resolution_suggestions, ...extra],
-        resolution_suggestions_b: [
-          ...(fromTheirSide.get(report.conflict_type)?.resolution_suggestions ??
-            report.resolution_suggestions),
-          ...extra,
-        ],
+        resolution_suggestions: mineAdvice,
+        resolution_suggestions_b:
+          back === undefined ? mineAdvice : withAdvice(back.resolution_suggestions, extra),
         other,
       });
     }

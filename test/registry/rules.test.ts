@@ -141,7 +141,7 @@ describe('advice rules', () => {
       metadata_value: 'finance',
       advice: 'coordinate with the compliance team',
     });
-    await register(db.pool, 'adv-a', 'ledger one', 'ALTER TABLE ledger ADD COLUMN a int');
+    const a = await register(db.pool, 'adv-a', 'ledger one', 'ALTER TABLE ledger ADD COLUMN a int');
     const b = await result<{ conflicts: { resolution_suggestions: string[] }[]; advice: string[] }>(
       db.pool,
       `SELECT pggit_register('adv-b', 'ledger two', 'ALTER TABLE ledger ADD COLUMN b int', metadata => '{"org": "finance"}') AS result`,
@@ -150,6 +150,18 @@ describe('advice rules', () => {
     expect(b.conflicts[0]?.resolution_suggestions.at(-1)).toBe(
       'coordinate with the compliance team',
     );
+    // the other side reads the conflict with its own advice, and the rule's too
+    const theirs = await result<{ resolution_suggestions: string[] }[]>(
+      db.pool,
+      'SELECT pggit_get_conflicts($1) AS result',
+      [a.intent.id],
+    );
+    expect(theirs).toHaveLength(b.conflicts.length);
+    for (const c of theirs) {
+      expect(c.resolution_suggestions.at(-1)).toBe('coordinate with the compliance team');
+      expect(c.resolution_suggestions.join(' ')).toContain('adv-b');
+      expect(c.resolution_suggestions.join(' ')).not.toContain('adv-a (feature');
+    }
     await result(db.pool, 'SELECT pggit_remove_rule($1) AS result', [adv.id]);
   });
 });
