@@ -80,6 +80,10 @@ export interface PreparedIntent {
   functionRefs: DbObject[];
   /** Dropped or renamed objects. */
   removed: DbObject[];
+  /** The indexes it creates on columns (two on one table's same columns duplicate each other). */
+  indexCreates: DbObject[];
+  /** The constraints it adds or drops, by table. */
+  constraintsByTable: Map<string, string[]>;
   keys: string[];
 }
 
@@ -129,6 +133,8 @@ export function prepareIntent(
   const dependsOn = new Map<string, DbObject[]>();
   const functionRefs: DbObject[] = [];
   const removed: DbObject[] = [];
+  const indexCreates: DbObject[] = [];
+  const constraintsByTable = new Map<string, string[]>();
   const created = new Set<string>();
   const createdSchemas = new Set<string>();
   /** What the intent creates itself (or gets by renaming): never a dependency of its own. */
@@ -150,6 +156,14 @@ export function prepareIntent(
         touch(o.table, `${o.action} ${o.kind}`);
     }
     if (o.action === 'drop' || o.action === 'rename') removed.push(o);
+    if (o.kind === 'index' && o.action === 'create' && o.columns) indexCreates.push(o);
+    if (
+      o.kind === 'constraint' &&
+      (o.action === 'create' || o.action === 'drop') &&
+      o.table !== undefined
+    ) {
+      add(constraintsByTable, o.table, o.qualified);
+    }
     // dependencies
     if (o.action === 'reference') {
       if (o.kind === 'function') functionRefs.push(o);
@@ -189,6 +203,8 @@ export function prepareIntent(
     dependsOn,
     functionRefs,
     removed,
+    indexCreates,
+    constraintsByTable,
     keys: keysOf(intent, p, defaultSchema),
   };
 }
@@ -301,44 +317,6 @@ const SAME_KINDS: [string, ConflictType, string][] = [
   ['extension:', 'extension', 'extension'],
 ];
 
-interface Derived {
-  /** The indexes it creates on columns (two on one table's same columns duplicate each other). */
-  indexCreates: DbObject[];
-  /** The constraints it adds or drops, by table. */
-  constraintsByTable: Map<string, string[]>;
-}
-
-/**
- * What every comparison of an intent reads from its objects, worked out on
- * its first comparison and kept with it: a registry compares each stored
- * intent with every newcomer.
- */
-const derivedOf = new WeakMap<PreparedIntent, Derived>();
-
-function derived(p: PreparedIntent): Derived {
-  let d = derivedOf.get(p);
-  if (d === undefined) {
-    const constraintsByTable = new Map<string, string[]>();
-    for (const o of p.parsed.objects) {
-      if (
-        o.kind === 'constraint' &&
-        (o.action === 'create' || o.action === 'drop') &&
-        o.table !== undefined
-      ) {
-        add(constraintsByTable, o.table, o.qualified);
-      }
-    }
-    d = {
-      indexCreates: p.parsed.objects.filter(
-        (o) => o.kind === 'index' && o.action === 'create' && o.columns,
-      ),
-      constraintsByTable,
-    };
-    derivedOf.set(p, d);
-  }
-  return d;
-}
-
 /** Compares two prepared intents. Same agent → no conflicts. */
 export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
@@ -428,8 +406,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
         : `Coordinate with ${other}: you ${verbs(objsA, 'define')} index ${q} and it ${verbs(objsB, 'define', true)} it; agree on whether the index stays, and apply your change ${after}.`,
     );
   }
-  for (const ia of derived(a).indexCreates) {
-    for (const ib of derived(b).indexCreates) {
+  for (const ia of a.indexCreates) {
+    for (const ib of b.indexCreates) {
       if (ia.table !== ib.table || ia.qualified === ib.qualified) continue;
       if ((ia.columns ?? []).join('\u0000') !== (ib.columns ?? []).join('\u0000')) continue;
       idx.push(ia.qualified, ib.qualified);
@@ -456,8 +434,8 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   }
   if (sameCons.length > 0) put('constraint', 'error', sameCons, sorted(consAdvice));
   else {
-    const ca = derived(a).constraintsByTable;
-    const cb = derived(b).constraintsByTable;
+    const ca = a.constraintsByTable;
+    const cb = b.constraintsByTable;
     const objs: string[] = [];
     const adv: string[] = [];
     for (const [t, namesA] of ca) {
