@@ -1428,7 +1428,10 @@ jsonb_push(Isolate *iso, Local<Context> ctx, JsonbParseState **ps, Local<Value> 
  * again (on a 326 KB result that cost ten times the conversion itself).  A
  * conversion inside a conversion (a getter running plv8 code) and one after
  * an error left the arena in use take a context of their own, as before; the
- * end of the transaction resets the arena in any case.
+ * end of the transaction resets the arena in any case.  (Not before_entry(),
+ * which clears the call state an error may leave behind: an arena left in use
+ * holds what the failed conversion had built, and that goes back when its
+ * transaction ends, not at the backend's next plv8 call.)
  */
 #define JSONB_ARENA_KEEP (2 * 1024 * 1024)
 
