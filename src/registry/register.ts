@@ -155,6 +155,60 @@ export function lockKeys(
   ]) as Session;
 }
 
+/** What the table assigns to a recorded conflict. */
+interface Assigned {
+  id: number;
+  intent_b: string;
+  conflict_type: string;
+  created_at: string;
+}
+
+/**
+ * Records the conflicts in one statement and returns them as the table holds
+ * them (the row as to_jsonb renders it, without the other side's advice), in
+ * id order. Only the id and created_at come back from the database: the
+ * rest is what was written, and the other columns start at their defaults.
+ * test/registry/lifecycle.test.ts compares the result with the stored rows.
+ */
+function recordConflicts(r: Registry, id: string, conflicts: FoundConflict[]): ConflictRow[] {
+  const assigned = new Map<string, Assigned>();
+  for (const a of r.rows<Assigned>(r.sql.insertConflicts, [
+    id,
+    conflicts.map((c) => ({
+      intent_b: c.other.id,
+      conflict_type: c.conflict_type,
+      affected_objects: c.affected_objects,
+      severity: c.severity,
+      resolution_suggestions: c.resolution_suggestions,
+      resolution_suggestions_b: c.resolution_suggestions_b,
+      severity_rule: c.severity_rule,
+    })),
+  ])) {
+    // one conflict per (pair, type): the table's unique index says so
+    assigned.set(`${a.intent_b} ${a.conflict_type}`, a);
+  }
+  const out: ConflictRow[] = [];
+  for (const c of conflicts) {
+    const a = assigned.get(`${c.other.id} ${c.conflict_type}`) as Assigned;
+    out.push({
+      id: a.id,
+      intent_a: id,
+      intent_b: c.other.id,
+      conflict_type: c.conflict_type,
+      affected_objects: c.affected_objects,
+      severity: c.severity,
+      resolution_suggestions: c.resolution_suggestions,
+      reviewed: false,
+      reviewed_at: null,
+      reviewed_by: null,
+      resolution_notes: null,
+      severity_rule: c.severity_rule,
+      created_at: a.created_at,
+    });
+  }
+  return out.sort((x, y) => x.id - y.id);
+}
+
 export function register(
   r: Registry,
   agentIdArg: unknown,
@@ -205,24 +259,7 @@ export function register(
   let created: { id: string } | undefined;
   while (created === undefined) created = r.row<{ id: string }>(r.sql.insertIntent, values);
 
-  const recorded =
-    conflicts.length === 0
-      ? []
-      : r
-          .rows<{ j: ConflictRow }>(r.sql.insertConflicts, [
-            created.id,
-            conflicts.map((c) => ({
-              intent_b: c.other.id,
-              conflict_type: c.conflict_type,
-              affected_objects: c.affected_objects,
-              severity: c.severity,
-              resolution_suggestions: c.resolution_suggestions,
-              resolution_suggestions_b: c.resolution_suggestions_b,
-              severity_rule: c.severity_rule,
-            })),
-          ])
-          .map((x) => x.j)
-          .sort((a, b) => a.id - b.id);
+  const recorded = conflicts.length === 0 ? [] : recordConflicts(r, created.id, conflicts);
   // Objects an owner rule protects: the owner reviews before the intent starts.
   const reviews = requiredReviews(r, rules, intent.agent_id, parsed.objects);
   if (reviews.length > 0) r.exec(r.sql.insertRequiredReviews, [created.id, reviews]);

@@ -31,5 +31,6 @@ export interface ConflictRow {
   reviewed_at: string | null;
   reviewed_by: string | null;
   resolution_notes: string | null;
+  severity_rule: number | null;
   created_at: string;
 }

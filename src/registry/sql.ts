@@ -170,7 +170,11 @@ export function statements(s: string) {
       ON CONFLICT (branch_name) DO NOTHING
       RETURNING i.id, i.branch_name`,
 
-    /** All of a registration's conflicts in one statement, from a JS array of objects. */
+    /**
+     * All of a registration's conflicts in one statement, from a JS array of
+     * objects. It returns only what the table assigns (id, created_at): the
+     * caller holds the rest and does not read back the rows it just wrote.
+     */
     insertConflicts: `INSERT INTO ${conflict} AS c
         (intent_a, intent_b, conflict_type, affected_objects, severity,
          resolution_suggestions, resolution_suggestions_b, severity_rule)
@@ -180,7 +184,7 @@ export function statements(s: string) {
              affected_objects jsonb, severity text, resolution_suggestions jsonb,
              resolution_suggestions_b jsonb, severity_rule int)
        ORDER BY r.intent_b
-      RETURNING ${conflictJson('c')} - 'resolution_suggestions_b' AS j`,
+      RETURNING c.id, c.intent_b, c.conflict_type, to_jsonb(c.created_at) AS created_at`,
 
     /** A status change; moving the intent also renews its lease while it stays active. */
     setStatus: `UPDATE ${intent}

@@ -302,6 +302,33 @@ describe('conflicted intents', () => {
     }
     expect((await getIntent(db.pool, a.intent.id))?.status).toBe('registered');
   });
+
+  it('the conflicts a registration returns are the rows it stored, as to_jsonb renders them', async () => {
+    // register builds its result from what it wrote plus the id and created_at
+    // the insert assigns; this holds it to the stored rows, column for column
+    await register(db.pool, 'rows-a', 'rows one', 'ALTER TABLE rows_t ADD COLUMN a int');
+    await register(
+      db.pool,
+      'rows-b',
+      'rows two',
+      'CREATE INDEX rows_t_ab ON rows_t (a); ALTER TABLE rows_t ADD CONSTRAINT rows_t_c CHECK (a > 0)',
+    );
+    const c = await register(
+      db.pool,
+      'rows-c',
+      'rows three',
+      `ALTER TABLE rows_t DROP COLUMN a; CREATE INDEX rows_t_ab ON rows_t (b);
+       ALTER TABLE rows_t ADD CONSTRAINT rows_t_c CHECK (b > 0)`,
+    );
+    const stored = await db.pool.query(
+      `SELECT to_jsonb(c.*) - 'resolution_suggestions_b' AS j
+         FROM pggit.tb_pggit_conflict c WHERE c.intent_a = $1 ORDER BY c.id`,
+      [c.intent.id],
+    );
+    expect(c.conflicts.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(c.conflicts.map((x) => x.intent_b)).size).toBe(2);
+    expect(c.conflicts).toEqual(stored.rows.map((r) => r.j));
+  });
 });
 
 describe('list and views', () => {
