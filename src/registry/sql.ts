@@ -137,12 +137,17 @@ export function statements(s: string) {
 
     /**
      * An intent and, when $2, the other sides of its unreviewed conflicts,
-     * locked in id order (a transition's only row-lock statement).
+     * locked in id order (a transition's only row-lock statement). The ids
+     * are gathered first, into an array, and the rows found by key: `id = $1
+     * OR id IN (…)` read every intent instead (a sequential scan: 2.8 ms at
+     * 10,000 intents for every transition and heartbeat, 0.1 ms at 100).
      */
     lockIntents: `SELECT id, agent_id, feature_name, status, lease_expires_at <= ${clock} AS expired,
                           lease_expires_at
                      FROM ${intent}
-                    WHERE id = $1::text OR ($2::boolean AND id IN (${partners}))
+                    WHERE id = ANY (ARRAY(SELECT $1::text
+                                          UNION
+                                          SELECT p.other FROM (${partners}) AS p (other) WHERE $2::boolean))
                     ORDER BY id FOR UPDATE`,
 
     /** Two intents, locked in id order. */
@@ -205,14 +210,15 @@ export function statements(s: string) {
                WHERE status IN (${ACTIVE_STATUS_SQL}) AND lease_expires_at <= ${clock}
                ORDER BY lease_expires_at, id LIMIT $1::int`,
 
-    /** Intents and the other sides of their unreviewed conflicts, locked in id order. */
+    /** Intents and the other sides of their unreviewed conflicts, locked in id order (by key, as lockIntents). */
     lockWithPartners: `SELECT id, agent_id, feature_name, status, lease_expires_at <= ${clock} AS expired
                          FROM ${intent}
-                        WHERE id = ANY($1::text[])
-                           OR id IN (SELECT CASE WHEN c.intent_a = ANY($1::text[]) THEN c.intent_b ELSE c.intent_a END
-                                       FROM ${conflict} c
-                                      WHERE (c.intent_a = ANY($1::text[]) OR c.intent_b = ANY($1::text[]))
-                                        AND NOT c.reviewed)
+                        WHERE id = ANY (ARRAY(SELECT unnest($1::text[])
+                                              UNION
+                                              SELECT CASE WHEN c.intent_a = ANY($1::text[]) THEN c.intent_b ELSE c.intent_a END
+                                                FROM ${conflict} c
+                                               WHERE (c.intent_a = ANY($1::text[]) OR c.intent_b = ANY($1::text[]))
+                                                 AND NOT c.reviewed))
                         ORDER BY id FOR UPDATE`,
 
     /**
