@@ -669,42 +669,28 @@ desc_types(TupleDesc desc, MemoryContext mcxt)
 class CountingAllocator : public v8::ArrayBuffer::Allocator
 {
   public:
-	/*
-	 * Atomic: V8 frees buffers that died from its worker thread too (the
-	 * concurrent array buffer sweeper). Allocations come from the backend's
-	 * thread only.
-	 */
-	std::atomic<size_t> allocated{0};
+	size_t		allocated = 0;
 
 	bool reserve(size_t len)
 	{
 		size_t		limit = g_heap_limit;
 
-		if (len > limit)
+		if (len > limit || allocated + len > limit)
 			return false;
 		if (len >= ((size_t) 1 << 20) && g_isolate)
 		{
 			v8::HeapStatistics hs;
 
 			g_isolate->GetHeapStatistics(&hs);
-			if (hs.used_heap_size() + allocated.load() + len > limit)
+			if (hs.used_heap_size() + allocated + len > limit)
 				return false;
 		}
-		size_t		cur = allocated.load();
-
-		do
-		{
-			if (cur + len > limit)
-				return false;
-		} while (!allocated.compare_exchange_weak(cur, cur + len));
+		allocated += len;
 		return true;
 	}
 	void release(size_t len)
 	{
-		size_t		cur = allocated.load();
-
-		while (!allocated.compare_exchange_weak(cur, len > cur ? 0 : cur - len))
-			;
+		allocated = len > allocated ? 0 : allocated - len;
 	}
 	void *Allocate(size_t len) override
 	{
@@ -3483,27 +3469,10 @@ create_isolate(void)
 {
 	if (!g_v8_initialized)
 	{
-		const char *flags = "--no-expose-wasm";
-		sigset_t	all,
-					old;
+		const char *flags = "--single-threaded --no-expose-wasm";
 
 		v8::V8::SetFlagsFromString(flags, strlen(flags));
-
-		/*
-		 * V8's default platform, as real PLV8 uses (platform::
-		 * NewDefaultPlatform()): optimizing compiles and much of the
-		 * garbage collection run on a worker thread instead of inside the
-		 * call that triggered them. One worker per backend (V8's default
-		 * would be one per core, up to 7). It is started here, with every
-		 * signal blocked, so that PostgreSQL's signals only ever reach the
-		 * backend's own thread; it runs V8's tasks only, never PostgreSQL
-		 * code (the allocator below may be called from it, and is
-		 * thread-safe).
-		 */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		g_platform = v8::platform::NewDefaultPlatform(1);
-		pthread_sigmask(SIG_SETMASK, &old, nullptr);
+		g_platform = v8::platform::NewSingleThreadedDefaultPlatform();
 		v8::V8::InitializePlatform(g_platform.get());
 		v8::V8::Initialize();
 		g_allocator = new CountingAllocator();
