@@ -74,6 +74,8 @@ export interface Mode {
   listRounds: number;
   viewRounds: number;
   pgbenchSeconds: number;
+  /** Seconds left out at the start of each pgbench run (V8's start, JIT warm-up). */
+  pgbenchWarmupSeconds: number;
   pgbenchRounds: number;
   pgbenchClients: number[];
   coldRounds: number;
@@ -91,7 +93,8 @@ export const FULL: Mode = {
   hotCheckRounds: 50,
   listRounds: 100,
   viewRounds: 10,
-  pgbenchSeconds: 6,
+  pgbenchSeconds: 8,
+  pgbenchWarmupSeconds: 2,
   pgbenchRounds: 3,
   pgbenchClients: [1, 2, 4],
   coldRounds: 20,
@@ -110,6 +113,7 @@ export const SMOKE: Mode = {
   listRounds: 3,
   viewRounds: 2,
   pgbenchSeconds: 2,
+  pgbenchWarmupSeconds: 0.5,
   pgbenchRounds: 1,
   pgbenchClients: [1, 2],
   coldRounds: 2,
