@@ -14,7 +14,7 @@
  * backend before it checks.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -134,7 +134,6 @@ export async function benchCli(
     url,
   ];
   const phasesFile = join(tmpdir(), `pggit-bench-phases-${process.pid}.mjs`);
-  writeFileSync(phasesFile, PHASES);
   const phaseEnv = {
     ...env,
     PGGIT_DATABASE_URL: url,
@@ -151,13 +150,18 @@ export async function benchCli(
   const help: number[] = [];
   const checks: number[] = [];
   const phases: number[][] = [];
-  for (let i = 0; i < runs; i++) {
-    node.push(wall(['-e', '0'], env));
-    help.push(wall([bin, '--help'], env));
-    checks.push(wall(check, env));
-    const r = spawnSync(process.execPath, [phasesFile], { env: phaseEnv, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`phases: ${r.stderr}`);
-    phases.push(JSON.parse(r.stdout) as number[]);
+  writeFileSync(phasesFile, PHASES);
+  try {
+    for (let i = 0; i < runs; i++) {
+      node.push(wall(['-e', '0'], env));
+      help.push(wall([bin, '--help'], env));
+      checks.push(wall(check, env));
+      const r = spawnSync(process.execPath, [phasesFile], { env: phaseEnv, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`phases: ${r.stderr}`);
+      phases.push(JSON.parse(r.stdout) as number[]);
+    }
+  } finally {
+    rmSync(phasesFile, { force: true });
   }
   const base = timing(node);
   const ratio = (xs: number[]): Ratio => {

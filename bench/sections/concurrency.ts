@@ -87,9 +87,8 @@ function runPgbench(
     throw new Error(`pgbench logged ${byClient.size} of ${clients} clients`);
   const all = [...byClient.values()];
   // the steady window starts once every client has run for warmupSeconds: a
-  // connection's first calls start V8 and compile the hot code (the runtime's
-  // worker thread compiles on the other core, which only a lone connection
-  // finds idle); the cold-start section measures that part
+  // connection's first calls start V8 and compile the hot code, which is the
+  // cold-start section's business, not a question of serialisation
   const start =
     Math.max(...all.map((xs) => Math.min(...xs.map((x) => x.end)))) + warmupSeconds * 1000;
   const end = Math.min(...all.map((xs) => Math.max(...xs.map((x) => x.end))));

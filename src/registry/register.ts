@@ -189,7 +189,12 @@ function recordConflicts(r: Registry, id: string, conflicts: FoundConflict[]): C
   }
   const out: ConflictRow[] = [];
   for (const c of conflicts) {
-    const a = assigned.get(`${c.other.id} ${c.conflict_type}`) as Assigned;
+    const a = assigned.get(`${c.other.id} ${c.conflict_type}`);
+    if (a === undefined) {
+      throw new Error(
+        `pggit: the insert returned no ${c.conflict_type} conflict with ${c.other.id}`,
+      );
+    }
     out.push({
       id: a.id,
       intent_a: id,
