@@ -306,16 +306,13 @@ function labels(vs: string[]): string {
     .join(', ');
 }
 
-/** Objects changed by both under one name, by kind: [group prefix, conflict type, label]. */
-const SAME_KINDS: [string, ConflictType, string][] = [
-  ['view:', 'view', 'view'],
-  ['type:', 'type', 'type'],
-  ['sequence:', 'sequence', 'sequence'],
-  ['trigger:', 'trigger', 'trigger'],
-  ['policy:', 'policy', 'policy'],
-  ['schema:', 'schema', 'schema'],
-  ['extension:', 'extension', 'extension'],
-];
+/**
+ * Objects changed by both under one name: the conflict types whose group
+ * (see group()) is the type itself, each with its group prefix.
+ */
+const SAME_KINDS = (
+  ['view', 'type', 'sequence', 'trigger', 'policy', 'schema', 'extension'] as ConflictType[]
+).map((type) => [`${type}:`, type] as const);
 
 /** Compares two prepared intents. Same agent → no conflicts. */
 export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
@@ -498,7 +495,7 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   if (dep.size > 0) put('dependency', 'error', [...dep], sorted(depAdvice));
 
   // same object changed by both
-  for (const [prefix, type, label] of SAME_KINDS) {
+  for (const [prefix, type] of SAME_KINDS) {
     const objs: string[] = [];
     const ordering: string[] = [];
     const advice: string[] = [];
@@ -516,7 +513,7 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
         );
       } else {
         advice.push(
-          `Coordinate with ${other}: both change ${label} ${q}; combine the definitions and apply them once, ${after}.`,
+          `Coordinate with ${other}: both change ${type} ${q}; combine the definitions and apply them once, ${after}.`,
         );
       }
     }
