@@ -21,6 +21,14 @@ export async function benchColdStart(ctx: Context): Promise<SectionResult> {
   const { mode } = ctx;
   const n = Math.max(...mode.sizes);
   const { url } = await ctx.populated(n);
+  // scripts/local-db.sh preloads plv8_compat into the postmaster: a backend
+  // then inherits the library linked, and its V8 start is V8's own.
+  const probe = await connect(url, 'pggit bench cold probe');
+  const preload = await probe
+    .query<{ p: string }>("SELECT current_setting('shared_preload_libraries') AS p")
+    .then((r) => r.rows[0]!.p)
+    .finally(() => probe.end());
+  const preloaded = /\bplv8(_compat)?\b/.test(preload);
   const fresh = (
     name: string,
     body: (c: import('pg').Client, rec: Recorder) => Promise<void>,
@@ -99,7 +107,7 @@ export async function benchColdStart(ctx: Context): Promise<SectionResult> {
     id: 'cold',
     title: 'Cold start',
     status: 'ok',
-    method: `${mode.coldRounds} interleaved rounds; each figure on a new connection of its own (connect not timed), against the ${n}-intent database.`,
+    method: `${mode.coldRounds} interleaved rounds; each figure on a new connection of its own (connect not timed), against the ${n}-intent database. The PLV8 library ${preloaded ? `is preloaded into the postmaster (shared_preload_libraries = '${preload}')` : 'is not preloaded: each new backend loads and links it at its first PLV8 call'}.`,
     figures: [
       figure(one.label, one.stat),
       figure(

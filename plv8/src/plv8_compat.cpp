@@ -4388,9 +4388,25 @@ plv8_version(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(s));
 }
 
+/*
+ * Registers the setting and two callbacks, and starts nothing: V8 starts in
+ * each backend at its first PLV8 call.  So the library may be preloaded into
+ * the postmaster (shared_preload_libraries, as scripts/local-db.sh does):
+ * backends then inherit it loaded and linked.  When the file is rebuilt while
+ * such a postmaster runs, a backend's first call finds a new inode under the
+ * same path; PostgreSQL loads it again, the dynamic linker hands back the
+ * preloaded image (same path), and _PG_init runs a second time in it.  The
+ * flag keeps that second run from redefining the setting (an ERROR): the
+ * backend goes on with the build its postmaster preloaded.
+ */
 void
 _PG_init(void)
 {
+	static bool initialized = false;
+
+	if (initialized)
+		return;
+	initialized = true;
 	DefineCustomIntVariable("plv8.memory_limit",
 							"Per-backend JavaScript heap limit in MB (plv8_compat).",
 							NULL,

@@ -19,6 +19,16 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
+async function one<T>(url: string, sql: string): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return Object.values((await c.query(sql)).rows[0])[0] as T;
+  } finally {
+    await c.end();
+  }
+}
+
 async function version(url: string): Promise<string> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -39,6 +49,47 @@ describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', 
     expect(second).toBe(first);
     expect(await version(first.trim())).toMatch(/^\d+\.\d+\.\d+/);
   });
+
+  it('preloads plv8_compat into the postmaster, and restarts a server whose preload differs from what is wanted', async () => {
+    const main = run(['url']).trim();
+    const compat = await one<boolean>(
+      main,
+      "SELECT NOT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'plv8') AND EXISTS (SELECT FROM pg_available_extensions WHERE name = 'plv8_compat')",
+    );
+    // a real PLV8 is never preloaded: only plv8_compat's _PG_init is known to start nothing
+    expect(await one<string>(main, 'SHOW shared_preload_libraries')).toBe(
+      compat ? 'plv8_compat' : '',
+    );
+    if (!compat) return;
+    const state = mkdtempSync(join(tmpdir(), 'pggit-preload-'));
+    chmodSync(state, 0o755);
+    try {
+      const pidOf = () =>
+        readFileSync(join(state, 'cluster/postmaster.pid'), 'utf8').split('\n')[0];
+      const off = run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '0' }).trim();
+      expect(await one<string>(off, 'SHOW shared_preload_libraries')).toBe('');
+      const before = pidOf();
+      // same preload wanted: the running server is kept
+      run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '0' });
+      expect(pidOf()).toBe(before);
+      // preload wanted again: restarted with it, and PLV8 works in its backends
+      const on = run(['url'], { PGGIT_STATE_DIR: state }).trim();
+      expect(pidOf()).not.toBe(before);
+      expect(await one<string>(on, 'SHOW shared_preload_libraries')).toBe('plv8_compat');
+      expect(
+        await one<string>(
+          on,
+          "SELECT pggit_parse('ALTER TABLE users ADD COLUMN c integer')->'objects' IS NOT NULL",
+        ),
+      ).toBe(true);
+    } finally {
+      try {
+        run(['stop'], { PGGIT_STATE_DIR: state });
+      } finally {
+        rmSync(state, { recursive: true, force: true });
+      }
+    }
+  }, 180_000);
 
   it('a second cluster takes another port and its own data, then stops cleanly', async () => {
     const state = mkdtempSync(join(tmpdir(), 'pggit-second-'));
