@@ -46,6 +46,38 @@ export function parameterTypes(sql: string): string[] {
   return types;
 }
 
+interface Cached {
+  plan: Plv8Plan;
+  /** Executions of the statement in this context, over all its preparations. */
+  uses: number;
+  /** When it was prepared (ms since the epoch). */
+  preparedAt: number;
+}
+
+/** The first re-plan comes after this many uses, each next one after twice as many. */
+export const REPLAN_FIRST_USES = 64;
+/** ... and a plan older than this is prepared again at its next use (ms). */
+export const REPLAN_AGE_MS = 60_000;
+
+/**
+ * Whether a cached plan is prepared again before this use. PostgreSQL keeps
+ * a generic plan until something invalidates it, and what it chose for the
+ * table it saw may be wrong for the table it has become: prepared on a fresh
+ * install's empty intent table, the candidate query scans the lease index
+ * with the keys as a filter (every active intent read at every
+ * registration), and keeps doing so at 10,000 intents until an ANALYZE
+ * happens to invalidate it. A new plan is made from the table's size as it is
+ * now (the planner reads the current number of pages, analyzed or not): after
+ * 64, 128, 256, ... uses of a plan, and at the first use after a minute. That
+ * costs one planning per statement and backend per doubling or per minute,
+ * and bounds how long a plan made for another table lasts.
+ * test/registry/plans.test.ts starts a backend on an empty table.
+ */
+export function replanDue(c: { uses: number; preparedAt: number }, now: number): boolean {
+  if (now - c.preparedAt >= REPLAN_AGE_MS) return true;
+  return c.uses >= REPLAN_FIRST_USES && (c.uses & (c.uses - 1)) === 0;
+}
+
 const PLAIN_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function createRegistry(db: Plv8, names: InstallNames): Registry {
@@ -55,16 +87,23 @@ export function createRegistry(db: Plv8, names: InstallNames): Registry {
       throw new Error(`pggit: schema name ${JSON.stringify(n)} is not a plain identifier`);
   }
   // Prepared plans: parsing and planning a statement costs more than running
-  // it, every time. Kept for the life of this context (one per backend and
-  // role); PostgreSQL re-plans one whose tables changed.
-  const plans = new Map<string, Plv8Plan>();
+  // it, every time. Kept in this context (one per backend and role), and
+  // prepared again on a schedule (see replanDue).
+  const plans = new Map<string, Cached>();
   const exec = (sql: string, params: unknown[] = []) => {
-    let plan = plans.get(sql);
-    if (plan === undefined) {
-      plan = db.prepare(sql, parameterTypes(sql));
-      plans.set(sql, plan);
+    let cached = plans.get(sql);
+    const now = Date.now();
+    if (cached === undefined) {
+      cached = { plan: db.prepare(sql, parameterTypes(sql)), uses: 0, preparedAt: now };
+      plans.set(sql, cached);
+    } else if (replanDue(cached, now)) {
+      const fresh = db.prepare(sql, parameterTypes(sql));
+      cached.plan.free();
+      cached.plan = fresh;
+      cached.preparedAt = now;
     }
-    return plan.execute(params);
+    cached.uses++;
+    return cached.plan.execute(params);
   };
   const rows = <T>(sql: string, params: unknown[] = []): T[] => {
     const result = exec(sql, params);
