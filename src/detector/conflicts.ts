@@ -253,8 +253,19 @@ export function conflictKeys(
 
 // ------------------------------------------------------------------ rules
 
-function sorted(xs: Iterable<string>): string[] {
-  return [...new Set(xs)].sort();
+/**
+ * The distinct strings of xs, sorted (as `[...new Set(xs)].sort()`, without
+ * the Set: most lists here hold one or two names, and a Set per list was a
+ * fifth of a hot table's comparisons).
+ */
+export function sorted(xs: Iterable<string>): string[] {
+  const a = Array.isArray(xs) ? (xs as string[]).slice() : [...xs];
+  if (a.length < 2) return a;
+  a.sort();
+  let w = 1;
+  for (let r = 1; r < a.length; r++) if (a[r] !== a[w - 1]) a[w++] = a[r] as string;
+  a.length = w;
+  return a;
 }
 
 function who(i: IntentInput): string {

@@ -3,6 +3,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sorted } from '../../src/detector/conflicts.js';
 import {
   type ConflictReport,
   conflictKeys,
@@ -506,4 +507,23 @@ describe('conflictKeys', () => {
       { seed: 43, numRuns: 1500 },
     );
   }, 60_000);
+});
+
+describe('sorted', () => {
+  it('is the distinct strings, sorted: [...new Set(xs)].sort(), for arrays and other iterables', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 4 }), { maxLength: 12 }), (xs) => {
+        const expected = [...new Set(xs)].sort();
+        expect(sorted(xs)).toEqual(expected);
+        expect(sorted(new Set(xs))).toEqual(expected);
+        expect(sorted(xs.values())).toEqual(expected);
+      }),
+    );
+  });
+
+  it('leaves its argument as it was', () => {
+    const xs = ['b', 'a', 'b'];
+    sorted(xs);
+    expect(xs).toEqual(['b', 'a', 'b']);
+  });
 });
