@@ -156,6 +156,17 @@ const gmMigration = () =>
     getAllMigrations(settings: object): Promise<{ filename: string; body: string }[]>;
     compilePlaceholders(settings: object, content: string): string;
   };
+/**
+ * graphile-migrate keeps each connection pool for 200 ms after a run, with an
+ * error handler that calls process.exit(1): a connection of that pool ended
+ * meanwhile by the server (a restart, pg_terminate_backend, DROP DATABASE ...
+ * WITH (FORCE)) would end the process that called install(). Its pools are
+ * closed as soon as the run is over.
+ */
+const gmPools = () =>
+  require('graphile-migrate/dist/pgReal.js') as {
+    clearAllPools(): void;
+  };
 const gmSettings = () =>
   require('graphile-migrate/dist/settings.js') as {
     parseSettings(settings: object): Promise<object>;
@@ -255,6 +266,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
           if (!/Failed to get exclusive lock/.test(String(err)) || Date.now() > deadline) throw err;
           log('another graphile-migrate run holds the migration lock; waiting');
           await sleep(250);
+        } finally {
+          gmPools().clearAllPools();
         }
       }
     });

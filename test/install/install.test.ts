@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { InstallError, install, MIGRATIONS_FOLDER } from '../../src/install/index.js';
 import { rewriteLedgerSql } from '../../src/install/ledger.js';
 import { runOnce, withDatabase } from '../support/server.js';
@@ -144,6 +144,26 @@ describe('pggit install', () => {
     } finally {
       await query(url, `DROP OWNED BY ${role}`);
       await query(url, `DROP ROLE ${role}`);
+    }
+  });
+
+  it('closes its connections: the server ending connections right after install does not end the caller', async () => {
+    const url = await emptyDatabase();
+    const name = new URL(url).pathname.slice(1);
+    // graphile-migrate's pools call process.exit(1) when an idle connection errors
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    try {
+      await install({ databaseUrl: url });
+      // the server ends every other connection to the database at once
+      await query(
+        adminUrl,
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      await new Promise((r) => setTimeout(r, 400)); // past graphile-migrate's 200 ms keep-alive
+      expect(exit).not.toHaveBeenCalled();
+    } finally {
+      exit.mockRestore();
     }
   });
 
