@@ -52,6 +52,8 @@ interface Cached {
   uses: number;
   /** When it was prepared (ms since the epoch). */
   preparedAt: number;
+  /** Executions under way (a trigger's JS running the same statement): never freed then. */
+  running: number;
 }
 
 /** The first re-plan comes after this many uses, each next one after twice as many. */
@@ -71,7 +73,7 @@ export const REPLAN_AGE_MS = 60_000;
  * 64, 128, 256, ... uses of a plan, and at the first use after a minute. That
  * costs one planning per statement and backend per doubling or per minute,
  * and bounds how long a plan made for another table lasts.
- * test/registry/plans.test.ts starts a backend on an empty table.
+ * test/registry/replan.test.ts starts a backend on an empty table.
  */
 export function replanDue(c: { uses: number; preparedAt: number }, now: number): boolean {
   if (now - c.preparedAt >= REPLAN_AGE_MS) return true;
@@ -94,16 +96,21 @@ export function createRegistry(db: Plv8, names: InstallNames): Registry {
     let cached = plans.get(sql);
     const now = Date.now();
     if (cached === undefined) {
-      cached = { plan: db.prepare(sql, parameterTypes(sql)), uses: 0, preparedAt: now };
+      cached = { plan: db.prepare(sql, parameterTypes(sql)), uses: 0, preparedAt: now, running: 0 };
       plans.set(sql, cached);
-    } else if (replanDue(cached, now)) {
+    } else if (cached.running === 0 && replanDue(cached, now)) {
       const fresh = db.prepare(sql, parameterTypes(sql));
       cached.plan.free();
       cached.plan = fresh;
       cached.preparedAt = now;
     }
     cached.uses++;
-    return cached.plan.execute(params);
+    cached.running++;
+    try {
+      return cached.plan.execute(params);
+    } finally {
+      cached.running--;
+    }
   };
   const rows = <T>(sql: string, params: unknown[] = []): T[] => {
     const result = exec(sql, params);
