@@ -194,6 +194,19 @@ export class PggitClient {
       this.pool.on('error', () => {});
       this.ownsPool = true;
     } else {
+      // a pg config object ({ connectionString }) is the likely mistake: say so,
+      // rather than fail at the first call on a pool that is not one
+      const pool = poolOrConnectionString as unknown as Record<string, unknown> | null;
+      if (
+        pool === null ||
+        typeof pool !== 'object' ||
+        typeof pool.connect !== 'function' ||
+        typeof pool.query !== 'function'
+      ) {
+        throw new TypeError(
+          'PggitClient takes a postgres:// connection string or a pg.Pool; for pg options, pass new pg.Pool(options)',
+        );
+      }
       if (options.agentId !== undefined) {
         throw new PggitError(
           '22023',

@@ -97,6 +97,16 @@ describe('where the database is', () => {
     );
   });
 
+  it('a pg options object or anything else that is not a pool is refused at once, saying what to pass', () => {
+    for (const bad of [{ connectionString: db.url }, null, 42, {}]) {
+      expect(() => new PggitClient(bad as never)).toThrow(
+        new TypeError(
+          'PggitClient takes a postgres:// connection string or a pg.Pool; for pg options, pass new pg.Pool(options)',
+        ),
+      );
+    }
+  });
+
   it('a connectTimeoutMs a Node timer cannot hold is refused, not turned into an instant timeout', async () => {
     for (const bad of [2 ** 31, -1, 1.5, Number.NaN]) {
       expect(() => new PggitClient(db.url, { connectTimeoutMs: bad })).toThrow(RangeError);
