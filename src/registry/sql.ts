@@ -31,10 +31,18 @@ export function statements(s: string) {
   const branchCounter = `${s}.tb_pggit_branch_counter`;
   const lock = `${s}.tb_pggit_lock`;
   /** An intent as the API shows it: every column but the registry's own bookkeeping. */
+  /**
+   * An intent as the API shows it: every column but the stored objects, the
+   * model version and seq, with conflicts_with and expired. Built in one
+   * jsonb_build_object: `to_jsonb(i.*) - 'objects' - …` serialised the
+   * objects only to copy the result three times to drop them (1–3 % of a
+   * no-conflict registration, interleaved A/B). A column of the table
+   * missing here fails test/registry/intent-json.test.ts.
+   */
   const intentJson = (alias: string) =>
-    `((to_jsonb(${alias}.*) - 'objects' - 'model_version' - 'seq')
-      || jsonb_build_object('conflicts_with', ${conflictsWithSql(s, `${alias}.id`)},
-                            'expired', ${alias}.lease_expires_at <= ${clockSql(s)}))`;
+    `jsonb_build_object(${INTENT_JSON_COLUMNS.map((c) => `'${c}', ${alias}.${c}`).join(', ')},
+       'conflicts_with', ${conflictsWithSql(s, `${alias}.id`)},
+       'expired', ${alias}.lease_expires_at <= ${clockSql(s)})`;
   /**
    * An intent in a list: what it is and where it stands, without its script,
    * keys, applied objects or conflicts_with (pggit_get_intent has them all).
@@ -660,6 +668,34 @@ END`,
  * a test keeps the two equal): the statement's time, or the session's
  * pggit.now when the owner has turned clock_override on.
  */
+/**
+ * The columns of tb_pggit_intent an intent's JSON shows (all but objects,
+ * model_version and seq), in table order.
+ */
+export const INTENT_JSON_COLUMNS = [
+  'id',
+  'agent_id',
+  'feature_name',
+  'feature_key',
+  'branch_name',
+  'schema_changes',
+  'tables_affected',
+  'estimated_duration_ms',
+  'risk_level',
+  'status',
+  'metadata',
+  'object_keys',
+  'created_at',
+  'updated_at',
+  'lease_seconds',
+  'lease_expires_at',
+  'applied_objects',
+  'applied_at',
+] as const;
+
+/** The columns it leaves out. */
+export const INTENT_JSON_HIDDEN = ['objects', 'model_version', 'seq'] as const;
+
 export function clockSql(s: string): string {
   return `(CASE WHEN (SELECT value FROM ${s}.tb_pggit_settings WHERE key = 'clock_override') = 'on'
     THEN coalesce(nullif(current_setting('pggit.now', true), '')::timestamptz, statement_timestamp())
