@@ -57,8 +57,9 @@ describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', 
       "SELECT NOT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'plv8') AND EXISTS (SELECT FROM pg_available_extensions WHERE name = 'plv8_compat')",
     );
     // a real PLV8 is never preloaded: only plv8_compat's _PG_init is known to start nothing
+    const wanted = compat && process.env.PGGIT_PRELOAD !== '0';
     expect(await one<string>(main, 'SHOW shared_preload_libraries')).toBe(
-      compat ? 'plv8_compat' : '',
+      wanted ? 'plv8_compat' : '',
     );
     if (!compat) return;
     const state = mkdtempSync(join(tmpdir(), 'pggit-preload-'));
@@ -73,7 +74,7 @@ describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', 
       run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '0' });
       expect(pidOf()).toBe(before);
       // preload wanted again: restarted with it, and PLV8 works in its backends
-      const on = run(['url'], { PGGIT_STATE_DIR: state }).trim();
+      const on = run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '1' }).trim();
       expect(pidOf()).not.toBe(before);
       expect(await one<string>(on, 'SHOW shared_preload_libraries')).toBe('plv8_compat');
       expect(
