@@ -29,13 +29,25 @@ async function one<T>(url: string, sql: string): Promise<T> {
   }
 }
 
-async function version(url: string): Promise<string> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
+const version = async (url: string) =>
+  (await one<{ version: string }>(url, 'SELECT pggit_version() AS v')).version;
+
+/** The pid of the postmaster of the cluster kept in `state`. */
+const postmasterPid = (state: string) =>
+  Number(readFileSync(join(state, 'cluster/postmaster.pid'), 'utf8').split('\n')[0]);
+
+/** Runs `body` with a state folder for a second cluster, then stops that cluster and removes it. */
+async function withSecondCluster(prefix: string, body: (state: string) => Promise<void>) {
+  const state = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(state, 0o755);
   try {
-    return (await c.query('SELECT pggit_version() AS v')).rows[0].v.version;
+    await body(state);
   } finally {
-    await c.end();
+    try {
+      run(['stop'], { PGGIT_STATE_DIR: state });
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   }
 }
 
@@ -62,57 +74,36 @@ describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', 
       wanted ? 'plv8_compat' : '',
     );
     if (!compat) return;
-    const state = mkdtempSync(join(tmpdir(), 'pggit-preload-'));
-    chmodSync(state, 0o755);
-    try {
-      const pidOf = () =>
-        readFileSync(join(state, 'cluster/postmaster.pid'), 'utf8').split('\n')[0];
+    await withSecondCluster('pggit-preload-', async (state) => {
       const off = run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '0' }).trim();
       expect(await one<string>(off, 'SHOW shared_preload_libraries')).toBe('');
-      const before = pidOf();
+      const before = postmasterPid(state);
       // same preload wanted: the running server is kept
       run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '0' });
-      expect(pidOf()).toBe(before);
+      expect(postmasterPid(state)).toBe(before);
       // preload wanted again: restarted with it, and PLV8 works in its backends
       const on = run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '1' }).trim();
-      expect(pidOf()).not.toBe(before);
+      expect(postmasterPid(state)).not.toBe(before);
       expect(await one<string>(on, 'SHOW shared_preload_libraries')).toBe('plv8_compat');
       expect(
-        await one<string>(
+        await one<boolean>(
           on,
           "SELECT pggit_parse('ALTER TABLE users ADD COLUMN c integer')->'objects' IS NOT NULL",
         ),
       ).toBe(true);
-    } finally {
-      try {
-        run(['stop'], { PGGIT_STATE_DIR: state });
-      } finally {
-        rmSync(state, { recursive: true, force: true });
-      }
-    }
+    });
   }, 180_000);
 
   it('a second cluster takes another port and its own data, then stops cleanly', async () => {
-    const state = mkdtempSync(join(tmpdir(), 'pggit-second-'));
-    chmodSync(state, 0o755);
-    try {
+    await withSecondCluster('pggit-second-', async (state) => {
       const main = run(['url']).trim();
       const other = run(['url'], { PGGIT_STATE_DIR: state }).trim();
       expect(new URL(other).port).not.toBe(new URL(main).port);
       expect(await version(other)).toBe(await version(main));
       // a server killed hard leaves a stale pid file, which does not block the next start
-      const pid = Number(
-        readFileSync(join(state, 'cluster/postmaster.pid'), 'utf8').split('\n')[0],
-      );
-      process.kill(pid, 'SIGKILL');
+      process.kill(postmasterPid(state), 'SIGKILL');
       const again = run(['url'], { PGGIT_STATE_DIR: state }).trim();
       expect(await version(again)).toBe(await version(main));
-    } finally {
-      try {
-        run(['stop'], { PGGIT_STATE_DIR: state });
-      } finally {
-        rmSync(state, { recursive: true, force: true });
-      }
-    }
+    });
   }, 180_000);
 });
