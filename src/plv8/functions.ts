@@ -139,6 +139,20 @@ export const functions: SqlFunction[] = [
     comment: 'An intent as the API shows it, or NULL.',
   },
   {
+    name: 'registered_json',
+    args: [
+      { name: 'id', type: 'text' },
+      { name: 'conflicts_with', type: 'jsonb' },
+    ],
+    returns: 'jsonb',
+    // VOLATILE as intent_json: it reads the row pggit_register has just written
+    volatility: 'VOLATILE',
+    body: sqlBody(sql.registeredJsonFn),
+    agentApi: true,
+    comment:
+      'The intent a registration has just written, as intent_json shows it, with the conflicts_with the registration computed.',
+  },
+  {
     name: 'version',
     api: 'pggit_version',
     args: [],
@@ -206,7 +220,7 @@ export const functions: SqlFunction[] = [
     returns: 'jsonb',
     volatility: 'VOLATILE',
     js: 'register',
-    apiResult: `r || jsonb_build_object('intent', ${S}.intent_json(r #>> '{intent,id}'))`,
+    apiResult: `r || jsonb_build_object('intent', ${S}.registered_json(r #>> '{intent,id}', r #> '{intent,conflicts_with}'))`,
     agentApi: true,
     comment:
       'Declare an intent: parse its DDL, record conflicts with every active intent of other agents on both sides, allocate a branch.',

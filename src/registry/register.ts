@@ -238,7 +238,9 @@ export function register(
   const rules = loadRules(r);
   const conflicts = findConflicts(r, mine, meta.value, rules, true);
 
-  const others = [...new Set(conflicts.map((c) => c.other.id))].sort();
+  // the other sides, in registration order (candidates come in seq order):
+  // the new intent's conflicts_with
+  const others = [...new Set(conflicts.map((c) => c.other.id))];
   const status: Status = conflicts.length > 0 ? 'conflicted' : 'registered';
   const values = [
     intent.agent_id,
@@ -268,9 +270,10 @@ export function register(
   // Objects an owner rule protects: the owner reviews before the intent starts.
   const reviews = requiredReviews(r, rules, intent.agent_id, parsed.objects);
   if (reviews.length > 0) r.exec(r.sql.insertRequiredReviews, [created.id, reviews]);
-  // The SQL API function replaces `intent` with the row read in SQL (exact values).
+  // The SQL API function replaces `intent` with the row read in SQL (exact
+  // values), with these conflicts_with (registered_json).
   return {
-    intent: { id: created.id },
+    intent: { id: created.id, conflicts_with: others },
     conflicts: recorded,
     warnings: parsed.warnings,
     required_reviews: reviews,

@@ -72,3 +72,28 @@ it('is the stored row without the hidden columns, values exact, with conflicts_w
   expect(shown).toContain('"big": 12345678901234567890');
   expect(JSON.parse(shown).conflicts_with).toEqual([b]);
 });
+
+it("gives a registration's own result the conflicts_with intent_json derives, in registration order", async () => {
+  // six earlier intents of six agents on one table, and a seventh that meets
+  // them all: ids are random, so registration order is not id order
+  const earlier: string[] = [];
+  for (let k = 0; k < 6; k++) {
+    const r = await register(
+      db.pool,
+      `order-${k}`,
+      `order ${k}`,
+      `ALTER TABLE order_t ADD COLUMN c${k} int`,
+    );
+    earlier.push(r.intent.id);
+  }
+  const last = await db.query<{ id: string; shown: string }>(
+    `SELECT r #>> '{intent,id}' AS id, (r -> 'intent')::text AS shown
+       FROM pggit_register(agent_id => 'order-last', feature_name => 'order last',
+                           schema_changes => 'ALTER TABLE order_t ADD COLUMN last int') AS r`,
+  );
+  const { id, shown } = last.rows[0]!;
+  expect(JSON.parse(shown).conflicts_with).toEqual(earlier);
+  // byte for byte what pggit_get_intent shows for it afterwards
+  const got = await db.query<{ t: string }>('SELECT pggit_get_intent($1)::text AS t', [id]);
+  expect(shown).toBe(got.rows[0]!.t);
+});
