@@ -232,10 +232,15 @@ export function register(
   const meta = v.metadata(metadataArg);
   const lease = v.leaseSeconds(leaseArg);
   const slug = branchSlug(intent.feature_name);
-  const s = lockKeys(r, keys, { by: intent.agent_id });
+  // the first lock, the session and the rules in force, in one statement
+  const s = r.row<Session & { rules: Rule[] }>(r.sql.lockSessionRules, [
+    keys,
+    '',
+    intent.agent_id,
+  ]) as Session & { rules: Rule[] };
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
-  const rules = loadRules(r);
+  const { rules } = s;
   const conflicts = findConflicts(r, mine, meta.value, rules, true);
 
   // the other sides, in registration order (candidates come in seq order):

@@ -17,6 +17,19 @@ import { LIMITS } from './validate.js';
 
 export type Statements = ReturnType<typeof statements>;
 
+/** What the registry reads of a rule in force (rules.ts, Rule). */
+const RULE_COLUMNS = [
+  'id',
+  'kind',
+  'pattern',
+  'conflict_type',
+  'metadata_key',
+  'metadata_value',
+  'owner',
+  'severity',
+  'advice',
+] as const;
+
 /** Lock stripes: tb_pggit_lock holds rows 0 .. STRIPES - 1 (migration 000002). */
 export const STRIPES = 4096;
 
@@ -118,6 +131,13 @@ export function statements(s: string) {
     lockAndSession: `SELECT ${sessionColumns}, ${lockStripes} AS locked,
                             set_config('pggit.reason', $2::text, true) AS reason,
                             set_config('pggit.changed_by', $3::text, true) AS changed_by`,
+    /** The same, with the rules in force (registration reads both first: one statement less). */
+    lockSessionRules: `SELECT ${sessionColumns}, ${lockStripes} AS locked,
+                              set_config('pggit.reason', $2::text, true) AS reason,
+                              set_config('pggit.changed_by', $3::text, true) AS changed_by,
+                              (SELECT coalesce(jsonb_agg(jsonb_build_object(${RULE_COLUMNS.map((c) => `'${c}', r.${c}`).join(', ')})
+                                                         ORDER BY r.id), '[]')
+                                 FROM ${s}.tb_pggit_rule r WHERE r.removed_at IS NULL) AS rules`,
 
     /** Who and why, for the history trigger (transaction-local; cleared with ''). */
     setAudit:
@@ -279,8 +299,7 @@ export function statements(s: string) {
 
     // ---- rules and reviews (rules.ts, reviews.ts)
 
-    rules: `SELECT id, kind, pattern, conflict_type, metadata_key, metadata_value, owner, severity, advice
-              FROM ${s}.tb_pggit_rule WHERE removed_at IS NULL ORDER BY id`,
+    rules: `SELECT ${RULE_COLUMNS.join(', ')} FROM ${s}.tb_pggit_rule WHERE removed_at IS NULL ORDER BY id`,
     /** Whether agent $1 is a member of role $2 (a team), when both are roles. */
     memberOf: `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1::text)
                             AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2::text)
