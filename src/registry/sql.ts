@@ -110,16 +110,21 @@ export function statements(s: string) {
        AND ${live('o')}${errorsOnly ? " AND c.severity = 'error'" : ''}
      ORDER BY c.id`;
 
-  /** Open conflicts (both sides active, not reviewed) an intent is part of, on either side. */
-  const openCounts = (idExpr: string) => `
+  /**
+   * Open conflicts (both sides active and unexpired, not reviewed) intent
+   * `alias` is part of, on either side, as the view pggit_intents counts them:
+   * none for an intent that is itself no longer live (merged, or expired and
+   * not yet swept), whose index probes are then skipped.
+   */
+  const openCounts = (alias: string) => `
     SELECT count(*)::int AS open_conflicts,
            (count(*) FILTER (WHERE x.severity = 'error'))::int AS open_errors
       FROM (
         SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_b
-         WHERE c.intent_a = ${idExpr} AND NOT c.reviewed AND ${live('o')}
+         WHERE c.intent_a = ${alias}.id AND NOT c.reviewed AND ${live('o')} AND ${live(alias)}
         UNION ALL
         SELECT c.severity FROM ${conflict} c JOIN ${intent} o ON o.id = c.intent_a
-         WHERE c.intent_b = ${idExpr} AND NOT c.reviewed AND ${live('o')}
+         WHERE c.intent_b = ${alias}.id AND NOT c.reviewed AND ${live('o')} AND ${live(alias)}
       ) x`;
 
   return {
@@ -523,7 +528,7 @@ BEGIN
     FROM (
       SELECT i.seq, ${intentSummaryJson('i', 'n')} AS j
         FROM ${intent} i
-        CROSS JOIN LATERAL (${openCounts('i.id')}) n
+        CROSS JOIN LATERAL (${openCounts('i')}) n
        WHERE ${canSee('i.agent_id')}
          AND (list_intents.status IS NULL OR i.status = list_intents.status)
          AND (list_intents.agent_id IS NULL OR i.agent_id = list_intents.agent_id)

@@ -110,6 +110,79 @@ describe('leases', () => {
     }
   });
 
+  it('an expired or merged intent has no open conflicts, in the list as in the view', async () => {
+    const n = unique();
+    const c = await at(T0);
+    const later = await at(plus(120));
+    // what pggit_list_intents and pggit_intents say of the agents' intents
+    const counts = async (conn: pg.Client, agents: string[]) => {
+      const listed: Record<string, unknown> = {};
+      for (const agent of agents) {
+        const [i] = await result<{ open_conflicts: number; open_errors: number }[]>(
+          conn,
+          'SELECT pggit_list_intents(agent_id => $1) AS result',
+          [agent],
+        );
+        listed[agent] = [i!.open_conflicts, i!.open_errors];
+      }
+      const view = await conn.query(
+        'SELECT agent_id, open_conflicts, open_errors FROM pggit_intents WHERE agent_id = ANY($1)',
+        [agents],
+      );
+      const shown = Object.fromEntries(
+        view.rows.map((r) => [r.agent_id, [r.open_conflicts, r.open_errors]]),
+      );
+      return { listed, shown };
+    };
+    try {
+      const agents = [`o-short-${n}`, `o-long-${n}`, `o-merged-${n}`, `o-left-${n}`];
+      const [short, long, merged, left] = agents as [string, string, string, string];
+      await result(c, 'SELECT pggit_register($1, $2, $3, lease_seconds => 60) AS result', [
+        short,
+        `short ${n}`,
+        `ALTER TABLE o_${n} ADD COLUMN a int`,
+      ]);
+      await result(c, 'SELECT pggit_register($1, $2, $3, lease_seconds => 3600) AS result', [
+        long,
+        `long ${n}`,
+        `ALTER TABLE o_${n} ADD COLUMN a text`,
+      ]);
+      const m = await result<{ intent: { id: string } }>(
+        c,
+        'SELECT pggit_register($1, $2, $3, lease_seconds => 3600) AS result',
+        [merged, `merged ${n}`, `ALTER TABLE om_${n} ADD COLUMN a int`],
+      );
+      await result(c, 'SELECT pggit_register($1, $2, $3, lease_seconds => 3600) AS result', [
+        left,
+        `left ${n}`,
+        `ALTER TABLE om_${n} ADD COLUMN b int`,
+      ]);
+      // all live: a table and a column conflict (error) each side, a table conflict each side
+      const before = await counts(c, agents);
+      expect(before.listed).toEqual({
+        [short]: [2, 1],
+        [long]: [2, 1],
+        [merged]: [1, 0],
+        [left]: [1, 0],
+      });
+      expect(before.shown).toEqual(before.listed);
+      for (const step of ['in_progress', 'completed', 'merged']) {
+        await result(c, `SELECT pggit_mark_${step}($1) AS result`, [m.intent.id]);
+      }
+      // at +120 s the short lease has run out (not swept: still registered), one intent merged
+      const after = await counts(later, agents);
+      expect(after.listed).toEqual({
+        [short]: [0, 0],
+        [long]: [0, 0],
+        [merged]: [0, 0],
+        [left]: [0, 0],
+      });
+      expect(after.shown).toEqual(after.listed);
+    } finally {
+      await Promise.all([c.end(), later.end()]);
+    }
+  });
+
   it('moving an intent renews its lease', async () => {
     const c = await at(T0);
     const r = await register(c, 'l-move', `moves ${unique()}`, 'CREATE TABLE l_move (id int)');
