@@ -161,17 +161,24 @@ preload_option() {
   fi
 }
 
-# A running server is restarted when it was started without the preload this
-# script now wants (or with it, when it is no longer wanted), or when the
-# runtime it preloaded has since been rebuilt: the postmaster still maps the
-# replaced file, and every backend would inherit the old build.
+# A running server is restarted when its preload list is not exactly the one
+# this script wants: started without it, with it when it is no longer wanted,
+# or by hand with another list (pg_stat_statements for a profile, say, which
+# every later test and benchmark would otherwise measure without a word). It
+# is also restarted when the runtime it preloaded has since been rebuilt: the
+# postmaster still maps the replaced file, and every backend would inherit
+# the old build.
 running_is_stale() {
   local pid; pid="$(head -n 1 "$DATA/postmaster.pid")"
-  local wants=0 has=0
-  [ -n "$(preload_option)" ] && wants=1
-  grep -q 'shared_preload_libraries=plv8_compat' "$DATA/postmaster.opts" 2>/dev/null && has=1
-  if [ "$wants" != "$has" ]; then log "restarting: the preload of plv8_compat changes ($has -> $wants)"; return 0; fi
-  if [ "$has" = 1 ] && grep -q 'plv8_compat\.so (deleted)' "/proc/$pid/maps" 2>/dev/null; then
+  local wants has
+  wants="$(preload_option | sed -n 's/^ -c shared_preload_libraries=//p')"
+  has="$(grep -o '"shared_preload_libraries=[^"]*"' "$DATA/postmaster.opts" 2>/dev/null | tail -n 1 |
+    sed 's/^"shared_preload_libraries=//; s/"$//')"
+  if [ "$wants" != "$has" ]; then
+    log "restarting: the server preloads '${has}', this script wants '${wants}'"
+    return 0
+  fi
+  if [ -n "$has" ] && grep -q 'plv8_compat\.so (deleted)' "/proc/$pid/maps" 2>/dev/null; then
     log "restarting: the server preloaded a plv8_compat that has since been rebuilt"; return 0
   fi
   return 1

@@ -85,6 +85,35 @@ describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', 
       const on = run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '1' }).trim();
       expect(postmasterPid(state)).not.toBe(before);
       expect(await one<string>(on, 'SHOW shared_preload_libraries')).toBe('plv8_compat');
+      // restarted by hand with another list (as for a profile): the next run restarts it
+      const data = join(state, 'cluster');
+      const opts = readFileSync(join(data, 'postmaster.opts'), 'utf8')
+        .replace(/^\S+\s*/, '')
+        .replace(
+          '"shared_preload_libraries=plv8_compat"',
+          '"shared_preload_libraries=plv8_compat,pg_stat_statements"',
+        )
+        .trim();
+      const pgCtl = join(
+        dirname(readFileSync(join(data, 'postmaster.opts'), 'utf8').split(' ')[0]!),
+        'pg_ctl',
+      );
+      const owner = execFileSync('stat', ['-c', '%U', data], { encoding: 'utf8' }).trim();
+      const asOwner = (args: string[]) =>
+        process.getuid?.() === 0
+          ? execFileSync('runuser', ['-u', owner, '--', pgCtl, ...args], {
+              cwd: '/',
+              stdio: 'ignore',
+            })
+          : execFileSync(pgCtl, args, { stdio: 'ignore' });
+      asOwner(['-D', data, '-m', 'fast', '-w', 'restart', '-o', opts]);
+      expect(await one<string>(on, 'SHOW shared_preload_libraries')).toBe(
+        'plv8_compat,pg_stat_statements',
+      );
+      const byHand = postmasterPid(state);
+      const again = run(['url'], { PGGIT_STATE_DIR: state, PGGIT_PRELOAD: '1' }).trim();
+      expect(postmasterPid(state)).not.toBe(byHand);
+      expect(await one<string>(again, 'SHOW shared_preload_libraries')).toBe('plv8_compat');
       expect(
         await one<boolean>(
           on,
