@@ -147,12 +147,9 @@ export function lockKeys(
   r: Registry,
   keys: string[],
   audit: { reason?: string | null; by?: string | null } = {},
+  statement: string = r.sql.lockAndSession,
 ): Session {
-  return r.row<Session>(r.sql.lockAndSession, [
-    keys,
-    audit.reason ?? '',
-    audit.by ?? '',
-  ]) as Session;
+  return r.row<Session>(statement, [keys, audit.reason ?? '', audit.by ?? '']) as Session;
 }
 
 /** What the table assigns to a recorded conflict. */
@@ -233,11 +230,9 @@ export function register(
   const lease = v.leaseSeconds(leaseArg);
   const slug = branchSlug(intent.feature_name);
   // the first lock, the session and the rules in force, in one statement
-  const s = r.row<Session & { rules: Rule[] }>(r.sql.lockSessionRules, [
-    keys,
-    '',
-    intent.agent_id,
-  ]) as Session & { rules: Rule[] };
+  const s = lockKeys(r, keys, { by: intent.agent_id }, r.sql.lockSessionRules) as Session & {
+    rules: Rule[];
+  };
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
   const { rules } = s;

@@ -88,6 +88,10 @@ export function statements(s: string) {
          SELECT 1 FROM ${lock}
           WHERE stripe IN (SELECT DISTINCT hashtext(k) & ${STRIPES - 1} FROM unnest($1::text[]) AS k)
           ORDER BY stripe FOR UPDATE) l)`;
+  /** The session, having locked the stripes of the keys in $1; then `extra` columns. */
+  const lockSession = (extra: string) => `SELECT ${sessionColumns}, ${lockStripes} AS locked,
+       set_config('pggit.reason', $2::text, true) AS reason,
+       set_config('pggit.changed_by', $3::text, true) AS changed_by${extra}`;
   /** The other sides of an intent's unreviewed conflicts ($1 is its id). */
   const partners = `SELECT CASE WHEN c.intent_a = $1::text THEN c.intent_b ELSE c.intent_a END
                       FROM ${conflict} c
@@ -133,16 +137,12 @@ export function statements(s: string) {
      * locked the stripes of the keys in $1: every write path's first lock.
      * It also says who acts and why ($3, $2) for the history trigger.
      */
-    lockAndSession: `SELECT ${sessionColumns}, ${lockStripes} AS locked,
-                            set_config('pggit.reason', $2::text, true) AS reason,
-                            set_config('pggit.changed_by', $3::text, true) AS changed_by`,
+    lockAndSession: lockSession(''),
     /** The same, with the rules in force (registration reads both first: one statement less). */
-    lockSessionRules: `SELECT ${sessionColumns}, ${lockStripes} AS locked,
-                              set_config('pggit.reason', $2::text, true) AS reason,
-                              set_config('pggit.changed_by', $3::text, true) AS changed_by,
-                              (SELECT coalesce(jsonb_agg(jsonb_build_object(${RULE_COLUMNS.map((c) => `'${c}', r.${c}`).join(', ')})
-                                                         ORDER BY r.id), '[]')
-                                 FROM ${s}.tb_pggit_rule r WHERE r.removed_at IS NULL) AS rules`,
+    lockSessionRules: lockSession(`,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(${RULE_COLUMNS.map((c) => `'${c}', r.${c}`).join(', ')})
+                                  ORDER BY r.id), '[]')
+          FROM ${s}.tb_pggit_rule r WHERE r.removed_at IS NULL) AS rules`),
 
     /** Who and why, for the history trigger (transaction-local; cleared with ''). */
     setAudit:
