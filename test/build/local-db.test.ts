@@ -87,17 +87,15 @@ describe.skipIf(Boolean(process.env.PGGIT_DATABASE_URL))('scripts/local-db.sh', 
       expect(await one<string>(on, 'SHOW shared_preload_libraries')).toBe('plv8_compat');
       // restarted by hand with another list (as for a profile): the next run restarts it
       const data = join(state, 'cluster');
-      const opts = readFileSync(join(data, 'postmaster.opts'), 'utf8')
+      const started = readFileSync(join(data, 'postmaster.opts'), 'utf8');
+      const opts = started
         .replace(/^\S+\s*/, '')
         .replace(
           '"shared_preload_libraries=plv8_compat"',
           '"shared_preload_libraries=plv8_compat,pg_stat_statements"',
         )
         .trim();
-      const pgCtl = join(
-        dirname(readFileSync(join(data, 'postmaster.opts'), 'utf8').split(' ')[0]!),
-        'pg_ctl',
-      );
+      const pgCtl = join(dirname(started.split(' ')[0]!), 'pg_ctl');
       const owner = execFileSync('stat', ['-c', '%U', data], { encoding: 'utf8' }).trim();
       const asOwner = (args: string[]) =>
         process.getuid?.() === 0

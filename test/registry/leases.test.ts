@@ -137,26 +137,16 @@ describe('leases', () => {
     try {
       const agents = [`o-short-${n}`, `o-long-${n}`, `o-merged-${n}`, `o-left-${n}`];
       const [short, long, merged, left] = agents as [string, string, string, string];
-      await result(c, 'SELECT pggit_register($1, $2, $3, lease_seconds => 60) AS result', [
-        short,
-        `short ${n}`,
-        `ALTER TABLE o_${n} ADD COLUMN a int`,
-      ]);
-      await result(c, 'SELECT pggit_register($1, $2, $3, lease_seconds => 3600) AS result', [
-        long,
-        `long ${n}`,
-        `ALTER TABLE o_${n} ADD COLUMN a text`,
-      ]);
-      const m = await result<{ intent: { id: string } }>(
-        c,
-        'SELECT pggit_register($1, $2, $3, lease_seconds => 3600) AS result',
-        [merged, `merged ${n}`, `ALTER TABLE om_${n} ADD COLUMN a int`],
-      );
-      await result(c, 'SELECT pggit_register($1, $2, $3, lease_seconds => 3600) AS result', [
-        left,
-        `left ${n}`,
-        `ALTER TABLE om_${n} ADD COLUMN b int`,
-      ]);
+      const declare = (agent: string, ddl: string, lease: number) =>
+        result<{ intent: { id: string } }>(
+          c,
+          'SELECT pggit_register($1, $2, $3, lease_seconds => $4) AS result',
+          [agent, `${agent} feature`, ddl, lease],
+        );
+      await declare(short, `ALTER TABLE o_${n} ADD COLUMN a int`, 60);
+      await declare(long, `ALTER TABLE o_${n} ADD COLUMN a text`, 3600);
+      const m = await declare(merged, `ALTER TABLE om_${n} ADD COLUMN a int`, 3600);
+      await declare(left, `ALTER TABLE om_${n} ADD COLUMN b int`, 3600);
       // all live: a table and a column conflict (error) each side, a table conflict each side
       const before = await counts(c, agents);
       expect(before.listed).toEqual({
