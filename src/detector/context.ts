@@ -7,6 +7,7 @@ import type { Cursor } from './cursor.js';
 import type { Token } from './lexer.js';
 import { qualify, quoteIdent } from './names.js';
 import type { NameMemo } from './naming.js';
+import type { PathState } from './searchpath.js';
 import type { ShadowCatalog } from './shadow.js';
 import type { DbObject, ObjectAction, ObjectKind } from './types.js';
 
@@ -18,6 +19,8 @@ export interface Ctx {
   schema: string;
   /** The caller's default schema (`SET search_path TO DEFAULT` returns to it). */
   defaultSchema: string;
+  /** The search path's session and SET LOCAL values and the open transaction (searchpath.ts). */
+  path: PathState;
   objects: DbObject[];
   warnings: string[];
   /** Recursion depth guard for nested queries and bodies. */

@@ -36,6 +36,7 @@ import { functionCall, scanExpr } from './exprs.js';
 import { lex, splitTokens, type Token } from './lexer.js';
 import { parseQuery, startsQuery } from './queries.js';
 import type { Scope } from './scope.js';
+import { EMPTY_PATH, functionPathSchema, newPathState } from './searchpath.js';
 import type { DbObject, ObjectAction } from './types.js';
 
 /** A function name with its argument list (when given): the signature of input arguments. */
@@ -70,22 +71,6 @@ export function parseFunctionLike(
   return { o, args };
 }
 
-function searchPathValue(c: Cursor): string | undefined {
-  // SET search_path { TO | = } value [, ...] | FROM CURRENT
-  if (c.kw('from', 'current')) return undefined;
-  if (!c.kw('to') && !c.isOp('=')) return undefined;
-  if (c.isOp('=')) c.next();
-  const t = c.peek();
-  if (!t) return undefined;
-  if (t.type === 'string') {
-    const first = (t.value ?? '').split(',')[0]?.trim() ?? '';
-    if (first === '' || first === '""') return 'pg_catalog';
-    return first.startsWith('"') ? first.slice(1, -1) : first.toLowerCase();
-  }
-  if (t.type === 'ident' || t.type === 'qident') return t.value;
-  return undefined;
-}
-
 /** Old-style CREATE AGGREGATE name (BASETYPE = ..., SFUNC = ...): one list, of options. */
 function oldStyleAggregate(c: Cursor): boolean {
   let k = 1;
@@ -118,7 +103,10 @@ export function parseCreateFunction(ctx: Ctx, c: Cursor, kind: string): undefine
     return;
   }
   let language: string | undefined;
-  let schema = ctx.schema;
+  // A body given as a string runs with its caller's path (or the function's
+  // own SET search_path). pg_dump's empty path is the dump's, never a
+  // caller's: under it, the body's names are the default schema's.
+  let schema = ctx.schema === EMPTY_PATH ? ctx.defaultSchema : ctx.schema;
   const bodies: string[] = [];
   let atomic: Cursor | undefined;
   let returnExpr: Cursor | undefined;
@@ -139,7 +127,7 @@ export function parseCreateFunction(ctx: Ctx, c: Cursor, kind: string): undefine
     }
     if (c.kw('set')) {
       if (c.kw('search_path')) {
-        const v = searchPathValue(c);
+        const v = functionPathSchema(ctx, c);
         if (v !== undefined) schema = v;
       }
       while (!c.atEnd() && !FUNCTION_OPTIONS.has(c.peek()?.value ?? '')) c.skipOne();
@@ -168,7 +156,8 @@ export function parseCreateFunction(ctx: Ctx, c: Cursor, kind: string): undefine
   const vars = new Set<string>();
   for (const a of f.args ?? []) if (a.name !== undefined) vars.add(a.name);
   if (atomic || returnExpr) {
-    inBody(ctx, false, schema, vars, (sub) => {
+    // a body in SQL-standard form is parsed now, with the path in force now
+    inBody(ctx, false, ctx.schema, vars, (sub) => {
       if (returnExpr) scanExpr(sub, returnExpr, { entries: [] });
       if (atomic) {
         for (const st of splitCursor(atomic)) sub.analyse(sub, st);
@@ -250,6 +239,8 @@ export function inBody(
   const sub: Ctx = {
     ...ctx,
     schema,
+    // a DO block runs now, in the script's session; a function body's SETs stay in it
+    path: live && ctx.live ? ctx.path : newPathState(schema),
     objects: [],
     warnings: [],
     depth: ctx.depth + 1,

@@ -59,7 +59,9 @@ export { countStatements, parseScript, TEMP_SCHEMA } from './parser.js';
  *
  * 1: the model before implicit objects. 2: implicit indexes, sequences and
  * constraints, PostgreSQL's names, column references of views, expressions and
- * bodies, DO blocks, enum labels.
+ * bodies, DO blocks, enum labels. 3: the search path as PostgreSQL keeps it
+ * (pg_catalog first in a path, SET LOCAL and ROLLBACK, RESET, SET SCHEMA;
+ * string bodies resolved with their caller's path, never pg_dump's empty one).
  */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 3;
 export type * from './types.js';

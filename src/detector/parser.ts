@@ -53,9 +53,15 @@ import {
   parseComment,
   parseCreateExtension,
   parseCreateSchema,
+} from './schemas.js';
+import {
+  newPathState,
+  parseDiscard,
+  parseReset,
   parseSet,
   setConfigSearchPath,
-} from './schemas.js';
+  transactionStatement,
+} from './searchpath.js';
 import { parseAlterPolicy, parseCreatePolicy, parseDropPolicy, parseGrant } from './security.js';
 import { ShadowCatalog } from './shadow.js';
 import { parseAlterTable, parseCreateTable } from './tables.js';
@@ -523,6 +529,9 @@ export function analyse(ctx: Ctx, tokens: Token[]): string {
       if (NO_OP_KINDS[w] !== undefined && Object.hasOwn(NO_OP_KINDS, w)) {
         kind = NO_OP_KINDS[w] as string;
         if (w === 'prepare' && !c.isKw('transaction', 1)) unsupported(ctx, c, setKind, 'PREPARE');
+        else if (w === 'reset') parseReset(ctx, c);
+        else if (w === 'discard') parseDiscard(ctx, c);
+        else if (w !== 'show' && w !== 'checkpoint') transactionStatement(ctx, w, c);
       } else {
         unsupported(ctx, c, setKind);
       }
@@ -665,6 +674,7 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
   const ctx: Ctx = {
     schema: defaultSchema,
     defaultSchema,
+    path: newPathState(defaultSchema),
     objects: [],
     warnings: [],
     depth: 0,

@@ -1,13 +1,11 @@
 /**
- * Schemas and the search path: CREATE SCHEMA (and the statements it holds),
- * extensions (their schema), COMMENT ON, `SET search_path` and pg_dump's
- * `SELECT pg_catalog.set_config('search_path', '', false)`.
+ * Schemas: CREATE SCHEMA (and the statements it holds), extensions (their
+ * schema) and COMMENT ON. The search path is searchpath.ts's.
  */
 import { type Ctx, fail, globalObj, relObj, resolve, scopedObj } from './context.js';
 import { Cursor } from './cursor.js';
 import { parseFunctionLike } from './functions.js';
 import type { Token } from './lexer.js';
-import { foldIdent } from './names.js';
 import type { ObjectKind } from './types.js';
 
 export function parseCreateSchema(ctx: Ctx, c: Cursor): undefined {
@@ -124,71 +122,4 @@ export function parseComment(ctx: Ctx, c: Cursor, setKind: (k: string) => void):
   }
   const what = target.peek()?.text.toUpperCase() ?? '';
   ctx.warnings.push(`COMMENT ON ${what} is not analysed`);
-}
-
-/**
- * The first schema of a search_path value given as text (`'"$user", public'`,
- * `''`): identifiers split at commas, unquoted ones folded; `$user` skipped.
- * An empty path leaves only pg_catalog.
- */
-export function firstSchemaOfPath(text: string): string {
-  for (const raw of text.split(',')) {
-    const s = raw.trim();
-    if (s === '') continue;
-    const name =
-      s.startsWith('"') && s.endsWith('"') && s.length >= 2
-        ? s.slice(1, -1).replace(/""/g, '"')
-        : foldIdent(s);
-    if (name === '$user') continue;
-    return name;
-  }
-  return 'pg_catalog';
-}
-
-export function parseSet(ctx: Ctx, c: Cursor): undefined {
-  c.kw('set');
-  c.kw('session') || c.kw('local');
-  if (!c.kw('search_path')) return;
-  if (!c.kw('to') && !c.isOp('=')) return;
-  if (c.isOp('=')) c.next();
-  if (c.isKw('default') && c.end - c.pos === 1) {
-    ctx.schema = ctx.defaultSchema;
-    return;
-  }
-  for (const e of c.splitCommas()) {
-    const t = e.peek();
-    if (!t) continue;
-    let v: string | undefined;
-    if (t.type === 'string') {
-      if ((t.value ?? '').trim() === '') {
-        ctx.schema = 'pg_catalog';
-        return;
-      }
-      v = t.value;
-    } else if (t.type === 'ident' || t.type === 'qident') v = t.value;
-    if (v === undefined || v === '$user') continue;
-    ctx.schema = v;
-    return;
-  }
-}
-
-/** `SELECT [pg_catalog.]set_config('search_path', value, is_local)`: the search path changes. */
-export function setConfigSearchPath(ctx: Ctx, c: Cursor): boolean {
-  const save = c.pos;
-  try {
-    if (!c.kw('select')) return false;
-    if (c.isKw('pg_catalog') && c.isPunct('.', 1)) c.pos += 2;
-    if (!c.kw('set_config')) return false;
-    const args = c.parens();
-    if (!args || !c.atEnd()) return false;
-    const parts = args.splitCommas();
-    const name = parts[0]?.peek();
-    const value = parts[1]?.peek();
-    if (name?.type !== 'string' || name.value !== 'search_path') return false;
-    if (value?.type !== 'string' || parts[1]?.end !== (parts[1]?.pos ?? 0) + 1) return false;
-    ctx.schema = firstSchemaOfPath(value.value ?? '');
-    return true;
-  } finally {
-    c.pos = save;
-  }
 }

@@ -176,6 +176,33 @@ describe('conflict rules', () => {
     ]);
   });
 
+  it("dependency: through the search paths dumps and migrations set (pg_dump's empty one, pg_catalog first, SET LOCAL)", () => {
+    // a Rails structure.sql: the trigger function's body runs with its caller's path
+    const dump = `SELECT pg_catalog.set_config('search_path', '', false);
+      CREATE FUNCTION public.bump() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE counters SET n = n + 1; NEW.log_data := logidze_snapshot(to_jsonb(NEW.*)); RETURN NEW; END $$;`;
+    expect(cmp(dump, 'DROP FUNCTION public.logidze_snapshot(jsonb)')).toEqual([
+      'dependency:error:public.logidze_snapshot',
+    ]);
+    expect(cmp(dump, 'ALTER TABLE public.counters DROP COLUMN n')).toEqual([
+      'dependency:error:public.counters.n',
+    ]);
+    const hardened = `BEGIN; SET LOCAL search_path = pg_catalog, public, pg_temp;
+      CREATE INDEX recipes_status_idx ON recipes (status); COMMIT;`;
+    expect(cmp(hardened, 'DROP TABLE public.recipes')).toEqual([
+      'table:warning:public.recipes',
+      'dependency:error:public.recipes',
+    ]);
+    // a SET LOCAL ends with its transaction: users is public's again
+    const local =
+      'BEGIN; SET LOCAL search_path TO app; CREATE TABLE a (id int); COMMIT; CREATE TABLE users (id int);';
+    expect(cmp(local, 'CREATE TABLE public.users (id int)')).toEqual([
+      'table:warning:public.users',
+      'column:error:public.users.id',
+    ]);
+    expect(cmp(local, 'CREATE TABLE app.users (id int)')).toEqual([]);
+  });
+
   it('same object changed by both: view, type, sequence, trigger, policy, schema, extension', () => {
     expect(cmp('CREATE OR REPLACE VIEW v AS SELECT 1', 'DROP VIEW v')).toEqual([
       'view:error:public.v',

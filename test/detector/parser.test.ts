@@ -43,6 +43,98 @@ describe('names', () => {
       ),
     ).toEqual(['table drop billing.t', 'table drop public.u']);
   });
+
+  // test/detector/corpus/histories/search_path.sql replays these in PostgreSQL
+  it('search path: pg_catalog first, then the schema where names are looked up', () => {
+    expect(
+      objs('SET search_path = pg_catalog, public, pg_temp; CREATE INDEX r_idx ON recipes (status)'),
+    ).toEqual(['index create public.r_idx', 'column reference public.recipes.status']);
+    expect(objs("SET search_path TO '$user', pg_temp, app; DROP TABLE t")).toEqual([
+      'table drop app.t',
+    ]);
+    expect(
+      objs("SELECT set_config('search_path', 'pg_catalog, \"My App\"', false); DROP TABLE t"),
+    ).toEqual(['table drop "My App".t']);
+    // an empty path: only pg_catalog
+    expect(objs("SET search_path = ''; SELECT lower('x')")).toEqual([]);
+  });
+
+  it('search path: SET LOCAL and set_config(..., true) end with their transaction', () => {
+    const sql = (set: string) =>
+      `SET search_path TO app; BEGIN; ${set}; DROP TABLE a; COMMIT; DROP TABLE b`;
+    for (const set of [
+      'SET LOCAL search_path TO public',
+      "SELECT set_config('search_path', 'public', true)",
+      "SELECT pg_catalog.set_config('search_path', 'public', 'on')",
+      "SET LOCAL SCHEMA 'public'",
+    ]) {
+      expect(objs(sql(set)), set).toEqual(['table drop app.b', 'table drop public.a']);
+    }
+    // outside BEGIN ... COMMIT, the migration tool's transaction is the script
+    expect(objs('SET LOCAL search_path TO app; DROP TABLE a')).toEqual(['table drop app.a']);
+  });
+
+  it('search path: ROLLBACK and ROLLBACK TO SAVEPOINT undo a SET; COMMIT keeps it', () => {
+    expect(objs('BEGIN; SET search_path TO app; ROLLBACK; DROP TABLE a')).toEqual([
+      'table drop public.a',
+    ]);
+    expect(objs('BEGIN; SET search_path TO app; ABORT; DROP TABLE a')).toEqual([
+      'table drop public.a',
+    ]);
+    expect(objs('START TRANSACTION; SET search_path TO app; END; DROP TABLE a')).toEqual([
+      'table drop app.a',
+    ]);
+    expect(
+      objs(
+        'BEGIN; SET search_path TO app; SAVEPOINT s; SET search_path TO billing; DROP TABLE a; ' +
+          'ROLLBACK TO SAVEPOINT s; DROP TABLE b; RELEASE s; COMMIT; DROP TABLE c',
+      ),
+    ).toEqual(['table drop app.b', 'table drop app.c', 'table drop billing.a']);
+    // COMMIT AND CHAIN opens the next transaction: its SET LOCAL ends at the next COMMIT
+    expect(
+      objs(
+        'BEGIN; COMMIT AND CHAIN; SET LOCAL search_path TO app; DROP TABLE a; COMMIT; DROP TABLE b',
+      ),
+    ).toEqual(['table drop app.a', 'table drop public.b']);
+    // COMMIT PREPARED ends another transaction, not this one
+    expect(
+      objs(
+        "BEGIN; SET LOCAL search_path TO app; COMMIT PREPARED 'x'; DROP TABLE a; COMMIT; DROP TABLE b",
+      ),
+    ).toEqual(['table drop app.a', 'table drop public.b']);
+  });
+
+  it('search path: RESET, RESET ALL, DISCARD ALL and SET SCHEMA', () => {
+    expect(objs('SET search_path TO app; RESET search_path; DROP TABLE a', 'home')).toEqual([
+      'table drop home.a',
+    ]);
+    expect(objs('SET search_path TO app; RESET ALL; DROP TABLE a')).toEqual([
+      'table drop public.a',
+    ]);
+    expect(objs('SET search_path TO app; DISCARD ALL; DROP TABLE a')).toEqual([
+      'table drop public.a',
+    ]);
+    expect(objs("SET SCHEMA 'app'; DROP TABLE a")).toEqual(['table drop app.a']);
+  });
+
+  it("search path: a body in a string runs with its caller's path, never pg_dump's empty one", () => {
+    const body = (opts: string) =>
+      `SELECT pg_catalog.set_config('search_path', '', false);
+       CREATE FUNCTION public.f() RETURNS void LANGUAGE plpgsql ${opts} AS $$
+       BEGIN UPDATE counters SET n = 1; PERFORM snap(1); END $$`;
+    expect(objs(body(''))).toEqual([
+      'table reference public.counters',
+      'column reference public.counters.n',
+      'function create public.f()',
+      'function reference public.snap',
+    ]);
+    // the function's own path wins, pg_catalog first or not
+    expect(objs(body('SET search_path = pg_catalog, app'))).toContain(
+      'table reference app.counters',
+    );
+    // an empty path of its own: only pg_catalog's names
+    expect(objs(body("SET search_path = ''"))).not.toContain('table reference public.counters');
+  });
 });
 
 describe('tables and columns', () => {

@@ -38,6 +38,7 @@ import {
   type Scope,
   tableEntry,
 } from '../../../src/detector/scope.js';
+import { newPathState } from '../../../src/detector/searchpath.js';
 import {
   type IndexInfo,
   type RelationInfo,
@@ -242,16 +243,61 @@ interface Con {
   sig: string;
 }
 
+/** A SET's values: identifiers come folded, literals verbatim, both as strings. */
+function argValues(args: Node[] | undefined): string[] {
+  const out: string[] = [];
+  for (const a of args ?? []) {
+    const v = a.A_Const?.sval?.sval ?? (a.String ? a.String.sval : undefined);
+    if (typeof v === 'string') out.push(v);
+  }
+  return out;
+}
+
+/** set_config's text: names split at commas outside quotes, unquoted ones folded. */
+function splitPathText(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\s*("(?:[^"]|"")*"|[^,]*)\s*(?:,|$)/g)) {
+    const raw = (m[1] ?? '').trim();
+    if (m[0] === '') break;
+    if (raw.startsWith('"')) out.push(raw.slice(1, -1).replace(/""/g, '"'));
+    else if (raw !== '') out.push(raw.toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * Where unqualified names go under a path: the first schema that is not
+ * pg_catalog (searched first anyway), pg_temp or $user; pg_catalog when there
+ * is none (pg_dump's empty path).
+ */
+function firstUserSchema(path: string[]): string {
+  return (
+    path.find((x) => x !== '' && x !== '$user' && x !== 'pg_catalog' && !x.startsWith('pg_temp')) ??
+    'pg_catalog'
+  );
+}
+
+interface PathSnapshot {
+  session: string;
+  local: string | undefined;
+}
+
 class Collector {
   ctx: Ctx;
+  /** The search path: the session's value, a SET LOCAL's, the open transaction. */
+  session: string;
+  local: string | undefined;
+  txn: { atBegin: string; savepoints: (PathSnapshot & { name: string })[] } | undefined;
   supported = true;
   bodyUnknown = false;
   /** A DO block or CALL: a body runs now, its objects are not known here. */
   live = false;
   constructor(schema: string) {
+    this.session = schema;
     this.ctx = {
       schema,
       defaultSchema: schema,
+      path: newPathState(schema),
       objects: [],
       warnings: [],
       depth: 0,
@@ -1809,19 +1855,21 @@ class Collector {
       case 'GrantStmt':
         return this.grant(n);
       case 'VariableSetStmt':
-        if (n.name === 'search_path') {
-          if (n.kind === 'VAR_SET_DEFAULT') this.ctx.schema = this.ctx.defaultSchema;
-          if (n.kind === 'VAR_SET_VALUE') {
-            for (const a of n.args ?? []) {
-              const v = a.A_Const?.sval?.sval ?? (a.String ? a.String.sval : undefined);
-              if (v === undefined || v === '$user') continue;
-              this.ctx.schema = v === '' ? 'pg_catalog' : v;
-              break;
-            }
-          }
-        }
+        if (!this.ctx.live) return; // a SET in a function body runs when it is called
+        if (n.kind === 'VAR_RESET_ALL') return this.setPath(this.ctx.defaultSchema, false);
+        if (n.name !== 'search_path') return;
+        if (n.kind === 'VAR_SET_DEFAULT' || n.kind === 'VAR_RESET')
+          return this.setPath(this.ctx.defaultSchema, n.is_local === true);
+        if (n.kind === 'VAR_SET_VALUE')
+          return this.setPath(firstUserSchema(argValues(n.args)), n.is_local === true);
+        return;
+      case 'DiscardStmt':
+        if (this.ctx.live && n.target === 'DISCARD_ALL' && this.txn === undefined)
+          this.setPath(this.ctx.defaultSchema, false);
         return;
       case 'TransactionStmt':
+        if (this.ctx.live) this.transaction(n);
+        return;
       case 'VariableShowStmt':
       case 'ConstraintsSetStmt':
         return;
@@ -1837,16 +1885,8 @@ class Collector {
           const a0 = t.args?.[0]?.A_Const?.sval?.sval;
           const a1 = t.args?.[1]?.A_Const?.sval?.sval;
           if (a0 === 'search_path' && typeof a1 === 'string') {
-            const first = a1
-              .split(',')
-              .map((x: string) => x.trim())
-              .find((x: string) => x !== '' && x !== '$user' && x !== '"$user"');
-            this.ctx.schema =
-              first === undefined
-                ? 'pg_catalog'
-                : first.startsWith('"')
-                  ? first.slice(1, -1)
-                  : first.toLowerCase();
+            const local = t.args?.[2]?.A_Const?.boolval?.boolval === true;
+            if (this.ctx.live) this.setPath(firstUserSchema(splitPathText(a1)), local);
             return;
           }
         }
@@ -1950,6 +1990,50 @@ class Collector {
     }
   }
 
+  /** SET (or SET LOCAL, inside a transaction block; outside one it lasts, as in a migration tool's). */
+  setPath(schema: string, local: boolean): undefined {
+    if (local && this.txn !== undefined) this.local = schema;
+    else {
+      this.session = schema;
+      this.local = undefined;
+    }
+    this.ctx.schema = this.local ?? this.session;
+  }
+
+  transaction(n: Node): undefined {
+    const sp = this.txn?.savepoints ?? [];
+    const at = sp.map((x) => x.name).lastIndexOf(n.savepoint_name);
+    switch (n.kind) {
+      case 'TRANS_STMT_BEGIN':
+      case 'TRANS_STMT_START':
+        this.txn ??= { atBegin: this.session, savepoints: [] };
+        return;
+      case 'TRANS_STMT_COMMIT':
+      case 'TRANS_STMT_PREPARE':
+      case 'TRANS_STMT_ROLLBACK':
+        if (this.txn === undefined) return;
+        if (n.kind === 'TRANS_STMT_ROLLBACK') this.session = this.txn.atBegin;
+        this.local = undefined;
+        this.txn = n.chain === true ? { atBegin: this.session, savepoints: [] } : undefined;
+        this.ctx.schema = this.session;
+        return;
+      case 'TRANS_STMT_SAVEPOINT':
+        if (this.txn !== undefined)
+          sp.push({ name: n.savepoint_name, session: this.session, local: this.local });
+        return;
+      case 'TRANS_STMT_RELEASE':
+        if (at >= 0) sp.length = at;
+        return;
+      case 'TRANS_STMT_ROLLBACK_TO':
+        if (at < 0) return;
+        this.session = (sp[at] as PathSnapshot).session;
+        this.local = (sp[at] as PathSnapshot).local;
+        sp.length = at + 1;
+        this.ctx.schema = this.local ?? this.session;
+        return;
+    }
+  }
+
   createFunction(n: Node): undefined {
     const sig = signatureOf(n.parameters, this.ctx.schema);
     const o = this.fn('create', names(n.funcname), sig);
@@ -1957,7 +2041,8 @@ class Collector {
     this.typeRef(n.returnType);
     let language: string | undefined;
     let body: string | undefined;
-    let schema = this.ctx.schema;
+    // a string body runs with its caller's path, which is never pg_dump's empty one
+    let schema = this.ctx.schema === 'pg_catalog' ? this.ctx.defaultSchema : this.ctx.schema;
     for (const d of n.options ?? []) {
       const de = d.DefElem;
       if (de.defname === 'language') language = str(de.arg);
@@ -1965,17 +2050,11 @@ class Collector {
         const items = de.arg.List?.items ?? [];
         if (items.length === 1) body = str(items[0]);
       }
-      if (de.defname === 'set' && de.arg?.VariableSetStmt?.name === 'search_path') {
-        const a = de.arg.VariableSetStmt.args?.[0];
-        const v = a?.A_Const?.sval?.sval ?? (a?.String ? a.String.sval : undefined);
-        if (v !== undefined)
-          schema =
-            v === ''
-              ? 'pg_catalog'
-              : v
-                  .split(',')[0]
-                  .trim()
-                  .replace(/^"(.*)"$/, '$1');
+      const set = de.defname === 'set' ? de.arg?.VariableSetStmt : undefined;
+      if (set?.name === 'search_path') {
+        if (set.kind === 'VAR_SET_VALUE') schema = firstUserSchema(argValues(set.args));
+        else if (set.kind === 'VAR_SET_CURRENT') schema = this.ctx.schema;
+        else if (set.kind === 'VAR_SET_DEFAULT') schema = this.ctx.defaultSchema;
       }
     }
     const vars = new Set<string>();
@@ -1991,7 +2070,8 @@ class Collector {
       });
     }
     if (n.sql_body) {
-      this.inBody(schema, vars, () => {
+      // parsed at CREATE, with the path in force then
+      this.inBody(this.ctx.schema, vars, () => {
         const sb = n.sql_body;
         if (sb.ReturnStmt) this.expr(sb.ReturnStmt.returnval, { entries: [] });
         for (const l of sb.List?.items ?? [])
