@@ -105,6 +105,13 @@ function add<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
+/** The other dependency key of a relation's name: a sequence's as a relation, a relation's as a sequence. */
+function sameNameRelation(o: DbObject): string | undefined {
+  if (o.kind === 'sequence') return `rel:${o.qualified}`;
+  if (RELATION_KINDS.has(o.kind)) return `seq:${o.qualified}`;
+  return undefined;
+}
+
 function depKey(o: DbObject): string | undefined {
   if (RELATION_KINDS.has(o.kind)) return `rel:${o.qualified}`;
   if (o.kind === 'column') return `col:${o.qualified}`;
@@ -216,8 +223,12 @@ function keysOf(intent: IntentInput, p: ParseResult, defaultSchema: string): str
     if (RELATION_KINDS.has(o.kind)) keys.add(`table:${o.qualified}`);
     else if (o.kind === 'function') keys.add(`function:${o.qualified}`);
     else if (o.kind === 'index') keys.add(`index:${o.qualified}`);
-    else if (o.kind === 'type' || o.kind === 'sequence') keys.add(`${o.kind}:${o.qualified}`);
-    else if (o.kind === 'schema' || o.kind === 'extension') keys.add(`${o.kind}:${o.qualified}`);
+    else if (o.kind === 'type') keys.add(`type:${o.qualified}`);
+    else if (o.kind === 'sequence') {
+      // a sequence's name is a relation's too (ALTER TABLE alters sequences)
+      keys.add(`sequence:${o.qualified}`);
+      keys.add(`table:${o.qualified}`);
+    } else if (o.kind === 'schema' || o.kind === 'extension') keys.add(`${o.kind}:${o.qualified}`);
     if (o.table !== undefined) keys.add(`table:${o.table}`);
     if (o.schema !== null && !SHARED_SCHEMAS.has(o.schema)) keys.add(`schema:${qualify(o.schema)}`);
   }
@@ -234,7 +245,8 @@ function keysOf(intent: IntentInput, p: ParseResult, defaultSchema: string): str
  * `feature:<slug>`; `table:<q>` for every table, view and materialized view
  * (any action, references included) and for the table of every column,
  * constraint, index, trigger and policy; `index:<q>`, `function:<q>` (no
- * signature), `type:<q>`, `sequence:<q>`, `schema:<name>`, `extension:<name>`;
+ * signature), `type:<q>`, `sequence:<q>` (and `table:<q>`: relations and
+ * sequences share names), `schema:<name>`, `extension:<name>`;
  * and `schema:<s>` for objects in a schema other than public, pg_catalog,
  * pg_temp and information_schema (dropping or renaming such a schema affects
  * them). Pass `parsed` to avoid parsing again.
@@ -480,6 +492,10 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       } else {
         const k = depKey(r);
         hit = k !== undefined && on.dependsOn.has(k);
+        // tables, views and sequences share pg_class's names: ALTER TABLE of
+        // a sequence (pg_dump's OWNER TO) depends on the sequence
+        const other = sameNameRelation(r);
+        if (!hit && other !== undefined) hit = on.dependsOn.has(other);
         // a column of a table a view reads with `*`
         if (!hit && r.kind === 'column' && r.table !== undefined && r.renamedFrom === undefined) {
           hit = on.dependsOn.has(`allcols:${r.table}`);

@@ -207,6 +207,11 @@ function parseAlter(ctx: Ctx, c: Cursor, setKind: SetKind): undefined {
   c.kw('alter');
   if (c.kw('table')) {
     setKind('ALTER TABLE');
+    // ALTER TABLE also alters views, materialized views and sequences (pg_dump
+    // writes ALTER TABLE ... OWNER TO for each): the script's own say which
+    const kind = createdKind(ctx, c);
+    if (kind === 'sequence') return parseAlterSequence(ctx, c);
+    if (kind === 'view' || kind === 'materialized_view') return parseAlterRel(ctx, c, kind);
     return parseAlterTable(ctx, c, 'table');
   }
   if (c.kw('foreign', 'table')) return unsupported(ctx, c, setKind, 'ALTER FOREIGN TABLE');
@@ -264,6 +269,18 @@ function parseAlter(ctx: Ctx, c: Cursor, setKind: SetKind): undefined {
 }
 
 /** ALTER VIEW / MATERIALIZED VIEW. */
+/** The kind of the relation an ALTER TABLE names, when the script created it (the cursor stays). */
+function createdKind(ctx: Ctx, c: Cursor): string | undefined {
+  const save = c.pos;
+  c.kw('if', 'exists');
+  c.kw('only');
+  const parts = c.name();
+  c.pos = save;
+  if (!parts || !ctx.live) return undefined;
+  const [schema, name] = resolveRelation(ctx, parts);
+  return ctx.cat.relation(schema, name)?.kind;
+}
+
 function parseAlterRel(ctx: Ctx, c: Cursor, kind: ObjectKind): undefined {
   c.kw('if', 'exists');
   const parts = c.name();

@@ -203,6 +203,26 @@ describe('conflict rules', () => {
     expect(cmp(local, 'CREATE TABLE app.users (id int)')).toEqual([]);
   });
 
+  it('dependency: a relation and a sequence of one name are one pg_class object', () => {
+    // pg_dump's ALTER TABLE ... OWNER TO of a sequence the script does not create
+    const owner = 'ALTER TABLE public.orders_id_seq OWNER TO postgres';
+    expect(cmp(owner, 'DROP SEQUENCE public.orders_id_seq')).toEqual([
+      'dependency:error:public.orders_id_seq',
+    ]);
+    expect(cmp('DROP SEQUENCE public.orders_id_seq', owner)).toEqual([
+      'dependency:error:public.orders_id_seq',
+    ]);
+    expect(cmp(owner, 'ALTER SEQUENCE public.orders_id_seq RENAME TO ids')).toEqual([
+      'dependency:error:public.orders_id_seq',
+    ]);
+    // the registry finds the candidate by a shared key
+    const keys = (sql: string) => new Set(conflictKeys(I('x', sql)));
+    const shared = [...keys(owner)].filter((k) =>
+      keys('DROP SEQUENCE public.orders_id_seq').has(k),
+    );
+    expect(shared).toContain('table:public.orders_id_seq');
+  });
+
   it('same object changed by both: view, type, sequence, trigger, policy, schema, extension', () => {
     expect(cmp('CREATE OR REPLACE VIEW v AS SELECT 1', 'DROP VIEW v')).toEqual([
       'view:error:public.v',

@@ -138,6 +138,25 @@ describe('names', () => {
 });
 
 describe('tables and columns', () => {
+  it('ALTER TABLE of a sequence, view or materialized view the script created alters that', () => {
+    expect(
+      objs(`CREATE SEQUENCE public.orders_id_seq AS integer START WITH 1;
+        ALTER TABLE public.orders_id_seq OWNER TO postgres;
+        CREATE VIEW v AS SELECT 1 AS x; ALTER TABLE IF EXISTS v OWNER TO postgres;
+        CREATE MATERIALIZED VIEW m AS SELECT 1 AS x; ALTER TABLE m OWNER TO postgres`).filter((o) =>
+        o.includes(' alter '),
+      ),
+    ).toEqual([
+      'materialized_view alter public.m',
+      'sequence alter public.orders_id_seq',
+      'view alter public.v',
+    ]);
+    // not created by the script: a table, as far as the script says
+    expect(objs('ALTER TABLE public.orders_id_seq OWNER TO postgres')).toEqual([
+      'table alter public.orders_id_seq',
+    ]);
+  });
+
   it('CREATE TABLE forms', () => {
     expect(objs('CREATE TEMP TABLE t (a int)')).toEqual([
       'table create pg_temp.t',

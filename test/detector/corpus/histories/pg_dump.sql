@@ -291,3 +291,12 @@ GRANT SELECT,INSERT,UPDATE ON TABLE billing.invoice_lines TO app_writer;
 GRANT SELECT ON TABLE billing.customer_balances TO app_reader;
 
 REFRESH MATERIALIZED VIEW billing.customer_balances;
+
+-- a dump with owners: ALTER TABLE sets the owner of sequences and views too
+CREATE SEQUENCE billing.invoice_number_seq START WITH 1000;
+
+ALTER TABLE billing.invoice_number_seq OWNER TO app_writer;
+
+ALTER TABLE metrics.recent_events OWNER TO app_writer;
+
+ALTER TABLE billing.customer_balances OWNER TO app_writer;
