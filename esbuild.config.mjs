@@ -246,6 +246,9 @@ export async function renderSql() {
     `INSERT INTO ${SCHEMA}.tb_pggit_settings (key, value) VALUES ('version', '${pkg.version}'), ('bundle_hash', '${hash}')`,
     '  ON CONFLICT (key) DO UPDATE SET value = excluded.value;',
     '',
+    '-- Active intents stored under another object model: their objects and keys derived again.',
+    `SELECT ${SCHEMA}.rederive_intents();`,
+    '',
   ];
   return { sql: parts.join('\n'), hash, bundle };
 }

@@ -10,6 +10,7 @@ import { createRegistry, type InstallNames } from '../registry/context.js';
 import * as drift from '../registry/drift.js';
 import * as leases from '../registry/leases.js';
 import type { Plv8 } from '../registry/plv8-api.js';
+import { rederive } from '../registry/rederive.js';
 import * as reg from '../registry/register.js';
 import * as resolution from '../registry/resolution.js';
 import * as reviews from '../registry/reviews.js';
@@ -44,6 +45,7 @@ export function create(plv8: Plv8, names: InstallNames) {
     register: (...a: unknown[]) => reg.register(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]),
     heartbeat: (...a: unknown[]) => leases.heartbeat(r, a[0], a[1]),
     sweep: (limit: unknown) => leases.sweep(r, limit),
+    rederive: () => rederive(r),
     check: (...a: unknown[]) => reg.check(r, a[0], a[1], a[2], a[3]),
     markInProgress: (...a: unknown[]) => transitions.markInProgress(r, a[0], a[1], a[2]),
     markCompleted: (...a: unknown[]) => transitions.markCompleted(r, a[0], a[1], a[2]),

@@ -354,6 +354,16 @@ export const functions: SqlFunction[] = [
     comment: 'Loads the pggit bundle into this PLV8 context (called by the other functions).',
   },
   {
+    name: 'rederive_intents',
+    args: [],
+    returns: 'jsonb',
+    volatility: 'VOLATILE',
+    js: 'rederive',
+    agentApi: false,
+    comment:
+      'Derives again the objects and conflict keys of active intents stored under another object model (run at the end of every install and upgrade).',
+  },
+  {
     name: 'check_transition',
     args: [
       { name: 'intent_id', type: 'text' },

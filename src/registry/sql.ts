@@ -238,6 +238,18 @@ export function statements(s: string) {
                        lease_expires_at = ${clock} + coalesce($2::int, lease_seconds) * interval '1 second'
                  WHERE id = $1::text`,
 
+    /** Active intents stored under another object model, oldest first (rederive.ts). */
+    staleIntents: `SELECT id, agent_id, feature_name, schema_changes, tables_affected,
+                          object_keys AS keys
+                     FROM ${intent}
+                    WHERE status IN (${ACTIVE_STATUS_SQL}) AND model_version <> $1::int
+                    ORDER BY seq`,
+
+    /** One of them, its objects and keys derived again under model $4 (by its key: few, once). */
+    storeDerived: `UPDATE ${intent}
+                      SET objects = $2::jsonb, object_keys = $3::text[], model_version = $4::int
+                    WHERE id = $1::text`,
+
     /** Intents whose lease has run out, oldest first, with their keys. */
     expired: `SELECT id, object_keys AS keys FROM ${intent}
                WHERE status IN (${ACTIVE_STATUS_SQL}) AND lease_expires_at <= ${clock}
