@@ -62,7 +62,8 @@ export { countStatements, parseScript, TEMP_SCHEMA } from './parser.js';
  * bodies, DO blocks, enum labels. 3: the search path as PostgreSQL keeps it
  * (pg_catalog first in a path, SET LOCAL and ROLLBACK, RESET, SET SCHEMA;
  * string bodies resolved with their caller's path, never pg_dump's empty one;
- * ALTER TABLE of a sequence or view the script created alters that).
+ * ALTER TABLE of a sequence or view the script created alters that; the tables
+ * and schemas a publication names).
  */
 export const MODEL_VERSION = 3;
 export type * from './types.js';

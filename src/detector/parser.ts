@@ -47,6 +47,7 @@ import {
 } from './functions.js';
 import { parseAlterIndex, parseCreateIndex, parseDropIndexes } from './indexes.js';
 import { lexUpTo, replaceInvalidChars, splitTokens, type Token } from './lexer.js';
+import { parseAlterPublication, parseCreatePublication } from './publications.js';
 import { parseQuery } from './queries.js';
 import {
   parseAlterExtension,
@@ -200,6 +201,10 @@ function parseCreate(ctx: Ctx, c: Cursor, setKind: SetKind): undefined {
     setKind('CREATE EXTENSION');
     return parseCreateExtension(ctx, c);
   }
+  if (c.kw('publication')) {
+    setKind('CREATE PUBLICATION');
+    return parseCreatePublication(ctx, c);
+  }
   unsupported(ctx, c, setKind);
 }
 
@@ -264,6 +269,15 @@ function parseAlter(ctx: Ctx, c: Cursor, setKind: SetKind): undefined {
   if (c.kw('policy')) {
     setKind('ALTER POLICY');
     return parseAlterPolicy(ctx, c);
+  }
+  if (c.isKw('publication')) {
+    const at = c.pos;
+    c.next();
+    if (parseAlterPublication(ctx, c)) {
+      setKind('ALTER PUBLICATION');
+      return;
+    }
+    c.pos = at;
   }
   unsupported(ctx, c, setKind);
 }

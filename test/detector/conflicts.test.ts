@@ -203,6 +203,18 @@ describe('conflict rules', () => {
     expect(cmp(local, 'CREATE TABLE app.users (id int)')).toEqual([]);
   });
 
+  it('dependency: a table a publication names (Supabase realtime)', () => {
+    expect(
+      cmp('alter publication supabase_realtime add table public.messages', 'DROP TABLE messages'),
+    ).toEqual(['dependency:error:public.messages']);
+    expect(
+      cmp(
+        'CREATE PUBLICATION p FOR TABLE messages (body)',
+        'ALTER TABLE messages DROP COLUMN body',
+      ),
+    ).toEqual(['dependency:error:public.messages.body']);
+  });
+
   it('dependency: a relation and a sequence of one name are one pg_class object', () => {
     // pg_dump's ALTER TABLE ... OWNER TO of a sequence the script does not create
     const owner = 'ALTER TABLE public.orders_id_seq OWNER TO postgres';

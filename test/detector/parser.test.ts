@@ -492,12 +492,41 @@ describe('statement kinds and warnings', () => {
     ]);
   });
 
+  it('publications: the tables, columns and schemas they name are references', () => {
+    expect(
+      objs(
+        "CREATE PUBLICATION p FOR TABLE a, ONLY b (x) WHERE (y > 1), TABLES IN SCHEMA s, CURRENT_SCHEMA, TABLE c WITH (publish = 'insert')",
+      ),
+    ).toEqual([
+      'schema reference public',
+      'table reference public.a',
+      'table reference public.b',
+      'column reference public.b.x',
+      'column reference public.b.y',
+      'table reference public.c',
+      'schema reference s',
+    ]);
+    // Supabase realtime
+    expect(objs('alter publication supabase_realtime add table public.messages')).toEqual([
+      'table reference public.messages',
+    ]);
+    expect(objs('ALTER PUBLICATION p DROP TABLE t')).toEqual(['table reference public.t']);
+    for (const sql of [
+      'CREATE PUBLICATION p FOR ALL TABLES',
+      'CREATE PUBLICATION p',
+      "ALTER PUBLICATION p SET (publish = 'insert')",
+    ]) {
+      const r = parseScript(sql);
+      expect([r.objects, r.warnings], sql).toEqual([[], []]);
+    }
+  });
+
   it('unsupported kinds warn with their name and produce no objects', () => {
     const r = parseScript(
-      'BEGIN; CREATE TABLE t (id int); CREATE PUBLICATION p FOR ALL TABLES; CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f(); DO $$ BEGIN DROP TABLE t; END $$; VACUUM t; CREATE ROLE r',
+      'BEGIN; CREATE TABLE t (id int); ALTER PUBLICATION p OWNER TO r; CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f(); DO $$ BEGIN DROP TABLE t; END $$; VACUUM t; CREATE ROLE r',
     );
     expect(r.warnings.map((w) => [w.statement, w.message])).toEqual([
-      [2, 'statement 3: CREATE PUBLICATION is not analysed'],
+      [2, 'statement 3: ALTER PUBLICATION is not analysed'],
       [3, 'statement 4: CREATE EVENT TRIGGER is not analysed'],
       [5, 'statement 6: VACUUM is not analysed'],
       [6, 'statement 7: CREATE ROLE is not analysed'],

@@ -1823,6 +1823,25 @@ class Collector {
         this.expr(n.with_check, scope);
         return;
       }
+      case 'CreatePublicationStmt':
+      case 'AlterPublicationStmt':
+        // the publication is not modelled; the tables and schemas it names are references
+        for (const o of n.pubobjects ?? []) {
+          const spec = o.PublicationObjSpec;
+          if (spec.pubobjtype === 'PUBLICATIONOBJ_TABLES_IN_SCHEMA')
+            this.push('schema', 'reference', null, spec.name);
+          else if (spec.pubobjtype === 'PUBLICATIONOBJ_TABLES_IN_CUR_SCHEMA') {
+            if (this.ctx.schema !== 'pg_catalog')
+              this.push('schema', 'reference', null, this.ctx.schema);
+          } else if (spec.pubobjtype === 'PUBLICATIONOBJ_TABLE') {
+            const t = this.existing(spec.pubtable.relation);
+            this.push('table', 'reference', t[0], t[1]);
+            for (const col of spec.pubtable.columns ?? [])
+              this.push('column', 'reference', t[0], str(col), t);
+            this.expr(spec.pubtable.whereClause, this.tableScope(t, this.cat.table(...t)?.columns));
+          } else this.unsupported();
+        }
+        return;
       case 'CreateExtensionStmt': {
         this.push('extension', 'create', null, n.extname);
         let schema: string | undefined;

@@ -166,3 +166,8 @@ alter table public.profiles drop constraint username_length;
 alter table public.profiles add constraint username_length check (char_length(username) >= 2);
 drop policy "Users can update own profile." on public.profiles;
 create policy "Users can update own profile." on public.profiles for update using ((select auth.uid()) = id) with check ((select auth.uid()) = id);
+
+-- a publication of some columns and rows, and one of a whole schema
+create publication team_changes for table public.team_members (team_id, user_id) where (user_id is not null) with (publish = 'insert');
+create publication public_tables for tables in schema public with (publish = 'insert');
+alter publication team_changes add table only public.teams;
