@@ -51,6 +51,15 @@ export class Context {
     );
     const c = await connect(url);
     try {
+      // every conflict the registrations returned is a row, no more and no fewer
+      const rows = await c.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pggit.tb_pggit_conflict',
+      );
+      if (rows.rows[0]?.n !== loaded.conflicts) {
+        throw new Error(
+          `the load counted ${loaded.conflicts} conflicts, the table holds ${rows.rows[0]?.n}`,
+        );
+      }
       await createFloor(c);
       // what autovacuum would have done by then, for pggit's tables and the floor alike
       await c.query('VACUUM ANALYZE');

@@ -126,7 +126,10 @@ export async function load(
         while (next < jobs.length) {
           const job = jobs[next++] as Job;
           const start = performance.now();
-          conflicts += (await register(c, job)).conflicts.length;
+          // read after the await: `conflicts += (await …)` would add to the
+          // value from before it, and lose the other connections' counts
+          const recorded = (await register(c, job)).conflicts.length;
+          conflicts += recorded;
           each.push(performance.now() - start);
         }
       }),
