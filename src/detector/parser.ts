@@ -287,10 +287,10 @@ function parseAlter(ctx: Ctx, c: Cursor, setKind: SetKind): undefined {
 function createdKind(ctx: Ctx, c: Cursor): string | undefined {
   const save = c.pos;
   c.kw('if', 'exists');
-  c.kw('only');
+  const only = c.kw('only'); // ONLY: a table's, whatever the name
   const parts = c.name();
   c.pos = save;
-  if (!parts || !ctx.live) return undefined;
+  if (!parts || only || !ctx.live) return undefined;
   const [schema, name] = resolveRelation(ctx, parts);
   return ctx.cat.relation(schema, name)?.kind;
 }

@@ -151,10 +151,15 @@ describe('tables and columns', () => {
       'sequence alter public.orders_id_seq',
       'view alter public.v',
     ]);
-    // not created by the script: a table, as far as the script says
+    // not created by the script: a table, as far as the script says; so is ONLY's
     expect(objs('ALTER TABLE public.orders_id_seq OWNER TO postgres')).toEqual([
       'table alter public.orders_id_seq',
     ]);
+    expect(
+      objs('CREATE VIEW v AS SELECT 1 AS x; ALTER TABLE ONLY v OWNER TO postgres').filter((o) =>
+        o.includes(' alter '),
+      ),
+    ).toEqual(['table alter public.v']);
   });
 
   it('CREATE TABLE forms', () => {
