@@ -126,11 +126,13 @@ export function parseCreateFunction(ctx: Ctx, c: Cursor, kind: string): undefine
       continue;
     }
     if (c.kw('set')) {
-      if (c.kw('search_path')) {
-        const v = functionPathSchema(ctx, c);
+      const path = c.kw('search_path');
+      const from = c.pos;
+      while (!c.atEnd() && !FUNCTION_OPTIONS.has(c.peek()?.value ?? '')) c.skipOne();
+      if (path) {
+        const v = functionPathSchema(ctx, c.slice(from, c.pos));
         if (v !== undefined) schema = v;
       }
-      while (!c.atEnd() && !FUNCTION_OPTIONS.has(c.peek()?.value ?? '')) c.skipOne();
       continue;
     }
     if (c.kw('as')) {

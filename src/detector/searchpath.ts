@@ -110,32 +110,24 @@ function pathOfList(c: Cursor): string[] {
 }
 
 /**
- * A function's `SET search_path { TO | = } value [, ...] | FROM CURRENT`,
- * the cursor after `search_path`: the schema its body resolves in, or
- * undefined when the clause has no value.
+ * `{ TO | = } value [, ...] | DEFAULT` after `search_path`, the cursor ending
+ * with the clause: the schema unqualified names resolve in, or undefined
+ * when there is no value.
  */
-export function functionPathSchema(ctx: Ctx, c: Cursor): string | undefined {
-  if (c.kw('from', 'current')) return ctx.schema;
+function pathValue(ctx: Ctx, c: Cursor): string | undefined {
   if (!c.kw('to') && !c.isOp('=')) return undefined;
   if (c.isOp('=')) c.next();
-  if (c.kw('default')) return ctx.defaultSchema;
-  const end = findOptionEnd(c);
-  const list = c.slice(c.pos, end);
-  c.pos = end;
-  return schemaOfPath(pathOfList(list));
+  if (c.isKw('default') && c.end - c.pos === 1) return ctx.defaultSchema;
+  return schemaOfPath(pathOfList(c));
 }
 
-/** Where a function's SET value list ends: at the next function option. */
-function findOptionEnd(c: Cursor): number {
-  let i = c.pos;
-  for (; i < c.end; i++) {
-    const t = c.toks[i];
-    if (t?.type === 'punct' && t.text === ',') continue;
-    const prev = c.toks[i - 1];
-    // an option word right after an element (not after a comma) ends the list
-    if (i > c.pos && t?.type === 'ident' && !(prev?.type === 'punct' && prev.text === ',')) break;
-  }
-  return i;
+/**
+ * A function's `SET search_path { TO | = } value [, ...] | FROM CURRENT`,
+ * the cursor on the clause after `search_path`: the schema its body resolves
+ * in, or undefined when the clause has no value.
+ */
+export function functionPathSchema(ctx: Ctx, c: Cursor): string | undefined {
+  return c.kw('from', 'current') ? ctx.schema : pathValue(ctx, c);
 }
 
 /** The last savepoint of that name (a name may be used again; the last one counts). */
@@ -173,13 +165,8 @@ export function parseSet(ctx: Ctx, c: Cursor): undefined {
     return;
   }
   if (!c.kw('search_path')) return;
-  if (!c.kw('to') && !c.isOp('=')) return;
-  if (c.isOp('=')) c.next();
-  if (c.isKw('default') && c.end - c.pos === 1) {
-    setPath(ctx, ctx.defaultSchema, local);
-    return;
-  }
-  setPath(ctx, schemaOfPath(pathOfList(c)), local);
+  const schema = pathValue(ctx, c);
+  if (schema !== undefined) setPath(ctx, schema, local);
 }
 
 /** `RESET search_path`, `RESET ALL`: the default path again. */
