@@ -270,14 +270,10 @@ function parseAlter(ctx: Ctx, c: Cursor, setKind: SetKind): undefined {
     setKind('ALTER POLICY');
     return parseAlterPolicy(ctx, c);
   }
-  if (c.isKw('publication')) {
-    const at = c.pos;
-    c.next();
-    if (parseAlterPublication(ctx, c)) {
-      setKind('ALTER PUBLICATION');
-      return;
-    }
-    c.pos = at;
+  // unsupported() names the statement from its first words, wherever the cursor is
+  if (c.kw('publication') && parseAlterPublication(ctx, c)) {
+    setKind('ALTER PUBLICATION');
+    return;
   }
   unsupported(ctx, c, setKind);
 }

@@ -62,14 +62,9 @@ export function parseCreatePublication(ctx: Ctx, c: Cursor): undefined {
  * after PUBLICATION; false for the forms not analysed (OWNER TO, RENAME TO).
  */
 export function parseAlterPublication(ctx: Ctx, c: Cursor): boolean {
-  const save = c.pos;
   if (c.ident() === undefined) return false;
-  if (c.kw('set') && c.isPunct('(')) return true; // parameters only
-  c.pos = save + 1;
-  if (!(c.kw('add') || c.kw('set') || c.kw('drop'))) {
-    c.pos = save;
-    return false;
-  }
+  if (c.isKw('set') && c.isPunct('(', 1)) return true; // parameters only
+  if (!(c.kw('add') || c.kw('set') || c.kw('drop'))) return false;
   publicationObjects(ctx, c);
   return true;
 }
