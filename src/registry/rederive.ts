@@ -13,7 +13,7 @@
  * Conflicts already recorded are kept; pairs of intents that both registered
  * before the upgrade are not compared again.
  */
-import { MODEL_VERSION, parseScript, prepareIntent } from '../detector/index.js';
+import { MODEL_VERSION, prepareIntent } from '../detector/index.js';
 import type { Registry } from './context.js';
 import { lockKeys } from './register.js';
 
@@ -36,10 +36,10 @@ export function rederive(r: Registry) {
       schema_changes: s.schema_changes,
       tables_affected: s.tables_affected,
     };
-    // as register() parses: the script's statements in order, the default schema public
-    const parsed = parseScript(s.schema_changes);
-    const prepared = prepareIntent(intent, parsed);
-    return { id: s.id, objects: parsed.objects, keys: prepared.keys, old: s.keys };
+    // parsed as candidates.ts parses another model's script: its statements in
+    // order, the default schema public
+    const prepared = prepareIntent(intent);
+    return { id: s.id, objects: prepared.parsed.objects, keys: prepared.keys, old: s.keys };
   });
   lockKeys(
     r,
