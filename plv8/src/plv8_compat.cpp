@@ -140,6 +140,7 @@ static volatile bool g_oom = false;			/* heap limit hit */
 static volatile sig_atomic_t g_cancel_requested = 0;	/* SIGINT/SIGTERM while in a call */
 static ErrorData *g_interrupt_error = nullptr;	/* TopMemoryContext: the cancel's error */
 static int	g_memory_limit_mb = 256;
+static char *g_v8_flags = NULL;
 static Global<ObjectTemplate> *g_global_tmpl = nullptr;
 static Global<ObjectTemplate> *g_plan_tmpl = nullptr;
 static Global<ObjectTemplate> *g_cursor_tmpl = nullptr;
@@ -3472,6 +3473,9 @@ create_isolate(void)
 		const char *flags = "--single-threaded --no-expose-wasm";
 
 		v8::V8::SetFlagsFromString(flags, strlen(flags));
+		/* plv8.v8_flags, as real PLV8's: after ours, so that they can override them */
+		if (g_v8_flags != NULL && g_v8_flags[0] != '\0')
+			v8::V8::SetFlagsFromString(g_v8_flags, strlen(g_v8_flags));
 		g_platform = v8::platform::NewSingleThreadedDefaultPlatform();
 		v8::V8::InitializePlatform(g_platform.get());
 		v8::V8::Initialize();
@@ -4415,6 +4419,14 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_MB,
 							NULL, NULL, NULL);
+	DefineCustomStringVariable("plv8.v8_flags",
+							   "V8 engine flags, applied when V8 starts in a backend (plv8_compat).",
+							   NULL,
+							   &g_v8_flags,
+							   NULL,
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
 	CacheRegisterSyscacheCallback(PROCOID, proc_changed, (Datum) 0);
 	RegisterXactCallback(jsonb_arena_xact, NULL);
 }
