@@ -21,8 +21,12 @@ export function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
-export async function connect(url: string, name = 'pggit bench'): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url, application_name: name });
+export async function connect(
+  url: string,
+  name = 'pggit bench',
+  options?: string,
+): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url, application_name: name, options });
   await c.connect();
   return c;
 }
