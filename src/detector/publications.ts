@@ -58,12 +58,15 @@ export function parseCreatePublication(ctx: Ctx, c: Cursor): undefined {
 }
 
 /**
- * ALTER PUBLICATION name { ADD | SET | DROP } object [, ...], or SET (...),
- * after PUBLICATION; false for the forms not analysed (OWNER TO, RENAME TO).
+ * ALTER PUBLICATION name { ADD | SET | DROP } object [, ...], SET (...),
+ * OWNER TO role or RENAME TO name, after PUBLICATION; false for anything
+ * else. The last three name nothing of the model (the publication is not
+ * one of its objects): they are analysed, with no objects.
  */
 export function parseAlterPublication(ctx: Ctx, c: Cursor): boolean {
   if (c.ident() === undefined) return false;
   if (c.isKw('set') && c.isPunct('(', 1)) return true; // parameters only
+  if (c.kw('owner', 'to') || c.kw('rename', 'to')) return c.ident() !== undefined && c.atEnd();
   if (!(c.kw('add') || c.kw('set') || c.kw('drop'))) return false;
   publicationObjects(ctx, c);
   return true;

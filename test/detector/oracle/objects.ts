@@ -2159,6 +2159,7 @@ class Collector {
 
   rename(n: Node): undefined {
     const rt = n.renameType as string;
+    if (rt === 'OBJECT_PUBLICATION') return; // not modelled, and names nothing that is
     if (REL_KIND[rt]) {
       const kind = REL_KIND[rt] as string;
       const t = this.existing(n.relation);
@@ -2278,6 +2279,7 @@ class Collector {
   owner(n: Node): undefined {
     const ot = n.objectType as string;
     const o = n.object;
+    if (ot === 'OBJECT_PUBLICATION') return; // not modelled, and names nothing that is
     if (ot === 'OBJECT_SCHEMA' || ot === 'OBJECT_EXTENSION') {
       this.push(ot === 'OBJECT_SCHEMA' ? 'schema' : 'extension', 'alter', null, str(o));
       return;

@@ -171,3 +171,6 @@ create policy "Users can update own profile." on public.profiles for update usin
 create publication team_changes for table public.team_members (team_id, user_id) where (user_id is not null) with (publish = 'insert');
 create publication public_tables for tables in schema public with (publish = 'insert');
 alter publication team_changes add table only public.teams;
+-- what pg_dump writes of each, and a rename: nothing of the model changes
+ALTER PUBLICATION team_changes OWNER TO CURRENT_USER;
+alter publication public_tables rename to public_table_changes;
