@@ -36,6 +36,7 @@ import type {
   CheckInput,
   CheckResult,
   Conflict,
+  ConflictPage,
   ConflictReport,
   DriftFilter,
   DriftFinding,
@@ -486,15 +487,19 @@ export class PggitClient {
 
   /**
    * The open conflicts (unreviewed, both intents still active) from the
-   * pggit_open_conflicts view: all of them, or those of one intent (full id).
+   * pggit_open_conflicts view, in id order: all of them, or those of one
+   * intent (full id); a page of them with `limit` (and `after`, the last id
+   * of the previous page).
    */
-  async openConflicts(intentId?: string): Promise<OpenConflict[]> {
+  async openConflicts(intentId?: string, page: ConflictPage = {}): Promise<OpenConflict[]> {
     await this.ensureCompatible();
     const rows = await this.query<{ result: OpenConflict[] }>(
       `SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY o.id), '[]'::jsonb) AS result
-         FROM ${this.schema}pggit_open_conflicts o
-        WHERE $1::text IS NULL OR o.intent_a = lower($1::text) OR o.intent_b = lower($1::text)`,
-      [intentId ?? null],
+         FROM (SELECT * FROM ${this.schema}pggit_open_conflicts o
+                WHERE ($1::text IS NULL OR o.intent_a = lower($1::text) OR o.intent_b = lower($1::text))
+                  AND ($2::int IS NULL OR o.id > $2::int)
+                ORDER BY o.id LIMIT $3::int) o`,
+      [intentId ?? null, page.after ?? null, page.limit ?? null],
     );
     return rows[0]?.result ?? [];
   }

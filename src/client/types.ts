@@ -373,6 +373,14 @@ export interface ListFilter {
   after?: string;
 }
 
+/** A page of conflicts, in id order. */
+export interface ConflictPage {
+  /** Page size (default: all). */
+  limit?: number;
+  /** The id of the last conflict of the previous page. */
+  after?: number;
+}
+
 export interface TransitionOptions {
   reason?: string;
   /** Recorded in the history (SQL's default: the session user). */

@@ -50,6 +50,25 @@ const result = (value: Record<string, unknown>): CallToolResult => ({
   structuredContent: value,
 });
 
+/** How many conflicts register_intent and check_intent show unless told (the rest are counted). */
+export const DEFAULT_MAX_CONFLICTS = 50;
+
+/**
+ * At most `max` of the conflicts, errors first (each severity in pggit's
+ * order), and how many were left out. On a hot table a result holds every
+ * conflict with every intent there (600 of them, 326 KB, for 300 intents):
+ * more than an agent can read, and nothing it needs to see at once.
+ */
+export function firstConflicts<T extends { severity: string }>(
+  conflicts: readonly T[],
+  max: number,
+): { shown: T[]; omitted: number } {
+  const errors = conflicts.filter((c) => c.severity === 'error');
+  const rest = conflicts.filter((c) => c.severity !== 'error');
+  const shown = [...errors, ...rest].slice(0, max);
+  return { shown, omitted: conflicts.length - shown.length };
+}
+
 /** A tool error: `error [code]: message`, then detail and hint lines naming MCP tools. */
 export function toolError(err: unknown): CallToolResult {
   const lines: string[] = [];
@@ -253,12 +272,28 @@ const scriptInput = {
 const SEVERITY_ADVICE =
   'Each conflict has a severity: "error" (both change the same column, function, constraint name, view, type, ... or one drops/renames what the other uses) blocks starting until it is resolved or the other intent is merged or abandoned — change your plan (other names, another approach), or agree with the other agent and then resolve_conflict; "warning" (same table, similar index, same feature name) does not block — read the suggestions, coordinate if needed, and resolve it with a note.';
 
+const maxConflicts = z
+  .number()
+  .int()
+  .min(0)
+  .max(1000)
+  .optional()
+  .describe(
+    `how many conflicts to show, errors first (default ${DEFAULT_MAX_CONFLICTS}); the others are counted in conflicts_omitted`,
+  );
+
+const conflictPage = {
+  limit: z.number().int().min(1).max(500).optional().describe('page size, default 50'),
+  after: z.number().int().optional().describe('next_after of the previous page'),
+};
+const nextAfter = z.number().int().nullable().describe('pass as after for the next page');
+
 const HEARTBEAT_ADVICE =
   'Every intent has a lease (lease_seconds, 1 day unless set): while you work on it, call heartbeat_intent regularly, well within the lease (e.g. every third of lease_seconds); starting or completing it renews it too. Once lease_expires_at passes, the intent no longer counts, others may take its objects, and it is abandoned by the next sweep: an expired intent cannot be revived, so register_intent again.';
 
 export const INSTRUCTIONS = `pggit coordinates many agents that change one PostgreSQL schema. Declare first, code second:
 1. Before writing any migration, call register_intent with your planned DDL (check_intent first if you only want to look). You get an intent id and a branch name; do the work in that branch.
-2. Read the conflicts it returns. ${SEVERITY_ADVICE} Your own intents never conflict with each other. If it lists required_reviews, the owners of those objects must approve (review_intent) before you may start; list_reviews shows where that stands. Follow any advice it returns.
+2. Read the conflicts it returns (errors first; on a busy table conflicts_omitted counts those not shown, and list_conflicts pages through them all). ${SEVERITY_ADVICE} Your own intents never conflict with each other. If it lists required_reviews, the owners of those objects must approve (review_intent) before you may start; list_reviews shows where that stands. Follow any advice it returns.
 3. start_intent when you begin writing the migration (refused while an error conflict is open or an owner review is missing).
 4. ${HEARTBEAT_ADVICE}
 5. complete_intent when the migration is written and applied in your branch; merge_intent once its changes have reached the main schema. Completed-but-unmerged work still conflicts with newcomers.
@@ -333,13 +368,20 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
         lease_seconds: leaseSeconds.describe(
           'how long it lives without a heartbeat_intent (default: the installation’s, 1 day)',
         ),
+        max_conflicts: maxConflicts,
       },
       // loose: pggit may return more than these (as it grows)
       outputSchema: z.looseObject({
         intent,
         conflicts: z
           .array(conflict)
-          .describe('the conflicts recorded (intent_a is the new intent)'),
+          .describe(
+            'the conflicts recorded (intent_a is the new intent), errors first, at most max_conflicts of them',
+          ),
+        conflicts_omitted: z
+          .number()
+          .int()
+          .describe('recorded conflicts not shown here: list_conflicts pages through them all'),
         warnings: z.array(warning).describe('statements pggit could not fully understand'),
         required_reviews: z
           .array(requiredReview)
@@ -348,8 +390,8 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
       }),
       annotations: write(),
     },
-    run(async (c, a) => ({
-      ...(await c.register({
+    run(async (c, a) => {
+      const r = await c.register({
         agentId: me(),
         featureName: a.feature_name,
         schemaChanges: a.schema_changes,
@@ -358,8 +400,13 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
         riskLevel: a.risk_level,
         metadata: a.metadata,
         leaseSeconds: a.lease_seconds,
-      })),
-    })),
+      });
+      const { shown, omitted } = firstConflicts(
+        r.conflicts,
+        a.max_conflicts ?? DEFAULT_MAX_CONFLICTS,
+      );
+      return { ...r, conflicts: shown, conflicts_omitted: omitted };
+    }),
   );
 
   server.registerTool(
@@ -367,24 +414,30 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     {
       title: 'Check planned DDL for conflicts (dry run)',
       description:
-        'The conflicts register_intent would record for this DDL right now, with the objects it touches and parse warnings. Writes nothing and reserves nothing: register_intent before you start writing the migration.',
-      inputSchema: scriptInput,
+        'The conflicts register_intent would record for this DDL right now (errors first, at most max_conflicts of them), with the objects it touches and parse warnings. Writes nothing and reserves nothing: register_intent before you start writing the migration.',
+      inputSchema: { ...scriptInput, max_conflicts: maxConflicts },
       outputSchema: z.looseObject({
-        conflicts_detected: z.number().int(),
+        conflicts_detected: z.number().int().describe('all of them, shown or not'),
         conflicts: z.array(checkConflict),
+        conflicts_omitted: z.number().int().describe('conflicts not shown (past max_conflicts)'),
         objects: z.array(dbObject).describe('what the DDL touches'),
         warnings: z.array(warning),
       }),
       annotations: readOnly,
     },
-    run(async (c, a) => ({
-      ...(await c.check({
+    run(async (c, a) => {
+      const r = await c.check({
         agentId: me(),
         featureName: a.feature_name,
         schemaChanges: a.schema_changes,
         tablesAffected: a.tables_affected,
-      })),
-    })),
+      });
+      const { shown, omitted } = firstConflicts(
+        r.conflicts,
+        a.max_conflicts ?? DEFAULT_MAX_CONFLICTS,
+      );
+      return { ...r, conflicts: shown, conflicts_omitted: omitted };
+    }),
   );
 
   server.registerTool(
@@ -480,12 +533,20 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     {
       title: 'Conflicts of an intent',
       description:
-        'Every conflict the intent is part of, on either side, open or resolved (reviewed): type, severity, affected objects, resolution suggestions, who resolved it and how.',
-      inputSchema: { intent_id: intentId },
-      outputSchema: { conflicts: z.array(conflict) },
+        'Every conflict the intent is part of, on either side, open or resolved (reviewed): type, severity, affected objects, resolution suggestions, who resolved it and how. In id order, a page at a time: pass next_after back as after for the next page (null when there is none).',
+      inputSchema: { intent_id: intentId, ...conflictPage },
+      outputSchema: { conflicts: z.array(conflict), next_after: nextAfter },
       annotations: readOnly,
     },
-    run(async (c, a) => ({ conflicts: await c.getConflicts(a.intent_id) })),
+    run(async (c, a) => {
+      const limit = a.limit ?? 50;
+      const all = await c.getConflicts(a.intent_id);
+      const after = a.after;
+      const rest = after === undefined ? all : all.filter((x) => x.id > after);
+      const conflicts = rest.slice(0, limit);
+      const last = conflicts[conflicts.length - 1];
+      return { conflicts, next_after: rest.length > limit && last ? last.id : null };
+    }),
   );
 
   server.registerTool(
@@ -493,14 +554,22 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     {
       title: 'Open conflicts',
       description:
-        'Conflicts still open (unresolved, both intents active), with both sides’ agent, feature and status: all of them, or those of one intent (its full id). Use it to see who you need to coordinate with.',
+        'Conflicts still open (unresolved, both intents active), with both sides’ agent, feature and status: all of them, or those of one intent (its full id). Use it to see who you need to coordinate with. In id order, a page at a time: pass next_after back as after for the next page (null when there is none).',
       inputSchema: {
         intent_id: z.string().optional().describe('only this intent’s (full id)'),
+        ...conflictPage,
       },
-      outputSchema: { conflicts: z.array(openConflict) },
+      outputSchema: { conflicts: z.array(openConflict), next_after: nextAfter },
       annotations: readOnly,
     },
-    run(async (c, a) => ({ conflicts: await c.openConflicts(a.intent_id) })),
+    run(async (c, a) => {
+      const limit = a.limit ?? 50;
+      // One more than asked: whether there is a next page, in the same call.
+      const rows = await c.openConflicts(a.intent_id, { limit: limit + 1, after: a.after });
+      const conflicts = rows.slice(0, limit);
+      const last = conflicts[conflicts.length - 1];
+      return { conflicts, next_after: rows.length > limit && last ? last.id : null };
+    }),
   );
 
   server.registerTool(

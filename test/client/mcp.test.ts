@@ -140,6 +140,7 @@ describe('pggit mcp: tools', () => {
     expect(register?.outputSchema?.required).toEqual([
       'intent',
       'conflicts',
+      'conflicts_omitted',
       'warnings',
       'required_reviews',
       'advice',
@@ -376,6 +377,117 @@ describe('pggit mcp: coordinating two agents', () => {
   });
 });
 
+describe('pggit mcp: a busy table', () => {
+  // 30 intents of other agents each add a column to busy_mcp (a table warning
+  // with a newcomer there), and one more adds the column the newcomer adds (an
+  // error); registered last, so pggit's own order puts the error last
+  const N = 30;
+  beforeAll(async () => {
+    for (let i = 0; i < N; i++) {
+      await db.query(
+        'SELECT pggit_register(agent_id => $1, feature_name => $2, schema_changes => $3)',
+        [`busy-${i}`, `busy ${i}`, `ALTER TABLE busy_mcp ADD COLUMN c_${i} integer`],
+      );
+    }
+    await db.query(
+      'SELECT pggit_register(agent_id => $1, feature_name => $2, schema_changes => $3)',
+      ['busy-e', 'busy shared', 'ALTER TABLE busy_mcp ADD COLUMN shared integer'],
+    );
+  });
+  const ddl = 'ALTER TABLE busy_mcp ADD COLUMN shared integer';
+
+  it('check_intent shows at most max_conflicts, errors first, and counts the rest', async () => {
+    type Check = CheckResult & { conflicts_omitted: number };
+    const all = await ok<Check>(alice, 'check_intent', {
+      feature_name: 'busy check',
+      schema_changes: ddl,
+    });
+    // the newcomer meets all 31: a table warning with each, and the column error with busy-e
+    expect(all.conflicts_detected).toBe(N + 2);
+    expect(all.conflicts).toHaveLength(N + 2); // under the default of 50
+    expect(all.conflicts_omitted).toBe(0);
+    expect(all.conflicts.at(-1)?.with_agent).toBe('busy-e'); // pggit's order: by candidate
+
+    const five = await ok<Check>(alice, 'check_intent', {
+      feature_name: 'busy check',
+      schema_changes: ddl,
+      max_conflicts: 5,
+    });
+    expect(five.conflicts_detected).toBe(N + 2);
+    expect(five.conflicts_omitted).toBe(N + 2 - 5);
+    expect(five.conflicts.map((c) => c.severity)).toEqual([
+      'error',
+      'warning',
+      'warning',
+      'warning',
+      'warning',
+    ]);
+    expect(five.conflicts[0]).toMatchObject({ conflict_type: 'column', with_agent: 'busy-e' });
+    // the warnings are the first ones of the full result, in its order
+    expect(five.conflicts.slice(1)).toEqual(
+      all.conflicts.filter((c) => c.severity !== 'error').slice(0, 4),
+    );
+
+    const none = await ok<Check>(alice, 'check_intent', {
+      feature_name: 'busy check',
+      schema_changes: ddl,
+      max_conflicts: 0,
+    });
+    expect([none.conflicts, none.conflicts_omitted]).toEqual([[], N + 2]);
+    await toolError(alice, 'check_intent', {
+      feature_name: 'busy check',
+      schema_changes: ddl,
+      max_conflicts: -1,
+    });
+  });
+
+  it('register_intent records every conflict and shows max_conflicts; list_conflicts and open_conflicts page through all', async () => {
+    type Registered = RegisterResult & { conflicts_omitted: number };
+    const r = await ok<Registered>(alice, 'register_intent', {
+      feature_name: 'busy register',
+      schema_changes: ddl,
+      max_conflicts: 3,
+    });
+    const id = r.intent.id;
+    const stored = await db.query<{ n: number; errors: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE severity = 'error')::int AS errors
+         FROM pggit.tb_pggit_conflict WHERE intent_a = $1`,
+      [id],
+    );
+    expect(stored.rows[0]).toEqual({ n: N + 2, errors: 1 });
+    expect(r.conflicts).toHaveLength(3);
+    expect(r.conflicts[0]?.severity).toBe('error');
+    expect(r.conflicts_omitted).toBe(N + 2 - 3);
+
+    const walk = async (tool: string, args: Record<string, unknown>) => {
+      const ids: number[] = [];
+      let after: number | null | undefined;
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await ok<{ conflicts: { id: number }[]; next_after: number | null }>(
+          alice,
+          tool,
+          { ...args, limit: 10, ...(after == null ? {} : { after }) },
+        );
+        expect(page.conflicts.length).toBeLessThanOrEqual(10);
+        ids.push(...page.conflicts.map((c) => c.id));
+        after = page.next_after;
+        if (after === null) return ids;
+        expect(after).toBe(ids.at(-1));
+      }
+      throw new Error(`${tool} never reached its last page`);
+    };
+    const expected = (
+      await db.query<{ id: number }>(
+        'SELECT id FROM pggit.tb_pggit_conflict WHERE intent_a = $1 OR intent_b = $1 ORDER BY id',
+        [id],
+      )
+    ).rows.map((x) => x.id);
+    expect(expected).toHaveLength(N + 2);
+    expect(await walk('list_conflicts', { intent_id: id })).toEqual(expected);
+    expect(await walk('open_conflicts', { intent_id: id })).toEqual(expected);
+  });
+});
+
 describe('pggit mcp: leases, drift and reviews', () => {
   it('register_intent takes lease_seconds; heartbeat_intent renews the lease, for another length if given', async () => {
     const r = await ok<RegisterResult>(alice, 'register_intent', {
@@ -505,7 +617,10 @@ describe('pggit mcp: configuration', () => {
     });
     expect(err).toMatch(/^error \[no_agent_id\]: PGGIT_AGENT_ID is not set/);
     expect(await intentCount(db, "feature_name = 'anon'")).toBe(0);
-    expect(await ok(anonymous, 'open_conflicts')).toEqual({ conflicts: [] });
+    // a read: the same first page as an agent's
+    expect(await ok(anonymous, 'open_conflicts', { limit: 5 })).toEqual(
+      await ok(alice, 'open_conflicts', { limit: 5 }),
+    );
   });
 
   it('without a database URL, `pggit mcp` exits 2 at once with one line', async () => {
