@@ -7,7 +7,7 @@ import type { Cursor } from './cursor.js';
 import type { Token } from './lexer.js';
 import { qualify, quoteIdent } from './names.js';
 import type { NameMemo } from './naming.js';
-import type { PathState } from './searchpath.js';
+import type { SettingsState } from './settings.js';
 import type { ShadowCatalog } from './shadow.js';
 import type { DbObject, ObjectAction, ObjectKind } from './types.js';
 
@@ -19,8 +19,10 @@ export interface Ctx {
   schema: string;
   /** The caller's default schema (`SET search_path TO DEFAULT` returns to it). */
   defaultSchema: string;
-  /** The search path's session and SET LOCAL values and the open transaction (searchpath.ts). */
-  path: PathState;
+  /** standard_conforming_strings: how the lexer reads '...' literals (settings.ts). */
+  standardStrings: boolean;
+  /** The settings' session and SET LOCAL values and the open transaction (settings.ts). */
+  settings: SettingsState;
   objects: DbObject[];
   warnings: string[];
   /** Recursion depth guard for nested queries and bodies. */

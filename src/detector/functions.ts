@@ -36,7 +36,7 @@ import { functionCall, scanExpr } from './exprs.js';
 import { lex, splitTokens, type Token } from './lexer.js';
 import { parseQuery, startsQuery } from './queries.js';
 import type { Scope } from './scope.js';
-import { EMPTY_PATH, functionPathSchema, newPathState } from './searchpath.js';
+import { EMPTY_PATH, functionPathSchema, newSettingsState } from './settings.js';
 import type { DbObject, ObjectAction } from './types.js';
 
 /** A function name with its argument list (when given): the signature of input arguments. */
@@ -242,7 +242,7 @@ export function inBody(
     ...ctx,
     schema,
     // a DO block runs now, in the script's session; a function body's SETs stay in it
-    path: live && ctx.live ? ctx.path : newPathState(schema),
+    settings: live && ctx.live ? ctx.settings : newSettingsState(schema),
     objects: [],
     warnings: [],
     depth: ctx.depth + 1,
@@ -254,6 +254,7 @@ export function inBody(
   if (sub.live) {
     for (const o of sub.objects) ctx.objects.push(o);
     ctx.schema = sub.schema;
+    ctx.standardStrings = sub.standardStrings;
     for (const w of sub.warnings) ctx.warnings.push(w);
     return;
   }
@@ -267,7 +268,7 @@ export function inBody(
 
 /** A body written in SQL: every statement. */
 function analyseSqlText(ctx: Ctx, sql: string): undefined {
-  const toks = lex(sql, false);
+  const toks = lex(sql, false, { standardStrings: ctx.standardStrings });
   if (toks.some((t) => t.unterminated)) return;
   for (const st of splitTokens(sql, toks)) ctx.analyse(ctx, st.tokens);
 }
@@ -305,7 +306,7 @@ function word(t: Token | undefined): string | undefined {
 
 /** The static SQL of a PL/pgSQL body (or DO block). */
 export function analysePlpgsql(ctx: Ctx, body: string): undefined {
-  const toks = lex(body, false);
+  const toks = lex(body, false, { standardStrings: ctx.standardStrings });
   if (toks.some((t) => t.unterminated)) return;
   const vars = ctx.vars ?? new Set<string>();
   ctx.vars = vars;

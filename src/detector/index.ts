@@ -63,7 +63,9 @@ export { countStatements, parseScript, TEMP_SCHEMA } from './parser.js';
  * (pg_catalog first in a path, SET LOCAL and ROLLBACK, RESET, SET SCHEMA;
  * string bodies resolved with their caller's path, never pg_dump's empty one;
  * ALTER TABLE of a sequence or view the script created alters that; the tables
- * and schemas a publication names).
+ * and schemas a publication names). 4: standard_conforming_strings as the
+ * script sets it (off: backslash escapes in '...' literals, which decide where
+ * statements end).
  */
-export const MODEL_VERSION = 3;
+export const MODEL_VERSION = 4;
 export type * from './types.js';

@@ -325,8 +325,19 @@ export function tokenize(sql: string): Token[] {
  * warn about it): the parser does not need them, and not allocating them halves
  * the work on large scripts.
  */
-export function lex(sql: string, trivia: boolean): Token[] {
-  return lexUpTo(sql, trivia).tokens;
+export function lex(sql: string, trivia: boolean, options?: LexOptions): Token[] {
+  return lexUpTo(sql, trivia, undefined, options).tokens;
+}
+
+export interface LexOptions {
+  /**
+   * standard_conforming_strings (default on, as PostgreSQL since 9.1). Off, a
+   * backslash in a '...' or N'...' literal is an escape, as in E'...', and
+   * U&'...' is an error.
+   */
+  standardStrings?: boolean;
+  /** Where to start: the end of a token of an earlier lexing (default 0). */
+  from?: number;
 }
 
 /**
@@ -338,7 +349,9 @@ export function lexUpTo(
   sql: string,
   trivia: boolean,
   maxStatements?: number,
+  options?: LexOptions,
 ): { tokens: Token[]; truncated: boolean } {
+  const standardStrings = options?.standardStrings !== false;
   const out: Token[] = [];
   // statement counting, as splitTokens counts (semicolons inside BEGIN ATOMIC
   // bodies of CREATE FUNCTION/PROCEDURE do not end a statement)
@@ -349,8 +362,9 @@ export function lexUpTo(
   let atomic = 0;
   let stop = false;
   const n = sql.length;
-  let i = 0;
-  let atLineStart = true;
+  let i = options?.from ?? 0;
+  // a token's end is never at the start of a line (only whitespace ends with a newline)
+  let atLineStart = i === 0;
   // COPY ... FROM STDIN (pg_dump's data sections): the lines after the
   // statement are data, not SQL. 0: nothing seen, 1: FROM seen, 2: FROM STDIN.
   let statementStart = true;
@@ -505,6 +519,14 @@ export function lexUpTo(
       i = end;
       continue;
     }
+    // N'' is a plain literal: with standard_conforming_strings off, escapes too
+    if ((c === 78 || c === 110) && c1 === 39 && !standardStrings) {
+      const [end, ok] = scanQuoted(i + 2, 39, true);
+      const d = decodeEString(sql.slice(i + 2, ok ? end - 1 : end));
+      push('string', i, end, d.value, !ok, undefined, d.error);
+      i = end;
+      continue;
+    }
     if ((c === 66 || c === 98 || c === 88 || c === 120 || c === 78 || c === 110) && c1 === 39) {
       const [end, ok] = scanQuoted(i + 2, 39, false);
       push('string', i, end, sql.slice(i + 2, ok ? end - 1 : end).replace(/''/g, "'"), !ok);
@@ -516,13 +538,25 @@ export function lexUpTo(
       if (q === 39 || q === 34) {
         const [end, ok] = scanQuoted(i + 3, q, false);
         const d = decodeUnicodeToken(sql.slice(i, end), !ok, '\\');
-        push(q === 39 ? 'string' : 'qident', i, end, d.value, !ok, undefined, d.error);
+        // PostgreSQL refuses U&'' when standard_conforming_strings is off
+        const error =
+          q === 39 && !standardStrings
+            ? 'unsafe use of string constant with Unicode escapes'
+            : d.error;
+        push(q === 39 ? 'string' : 'qident', i, end, d.value, !ok, undefined, error);
         i = end;
         continue;
       }
     }
-    // 'string'
+    // 'string' (with standard_conforming_strings off, read as E'string')
     if (c === 39) {
+      if (!standardStrings) {
+        const [end, ok] = scanQuoted(i + 1, 39, true);
+        const d = decodeEString(sql.slice(i + 1, ok ? end - 1 : end));
+        push('string', i, end, d.value, !ok, undefined, d.error);
+        i = end;
+        continue;
+      }
       const [end, ok] = scanQuoted(i + 1, 39, false);
       push('string', i, end, sql.slice(i + 1, ok ? end - 1 : end).replace(/''/g, "'"), !ok);
       i = end;

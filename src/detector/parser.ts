@@ -46,7 +46,13 @@ import {
   parseFunctionLike,
 } from './functions.js';
 import { parseAlterIndex, parseCreateIndex, parseDropIndexes } from './indexes.js';
-import { lexUpTo, replaceInvalidChars, splitTokens, type Token } from './lexer.js';
+import {
+  lexUpTo,
+  replaceInvalidChars,
+  splitTokens,
+  type Token,
+  type TokenStatement,
+} from './lexer.js';
 import { parseAlterPublication, parseCreatePublication } from './publications.js';
 import { parseQuery } from './queries.js';
 import {
@@ -55,15 +61,15 @@ import {
   parseCreateExtension,
   parseCreateSchema,
 } from './schemas.js';
+import { parseAlterPolicy, parseCreatePolicy, parseDropPolicy, parseGrant } from './security.js';
 import {
-  newPathState,
+  newSettingsState,
   parseDiscard,
   parseReset,
   parseSet,
-  setConfigSearchPath,
+  setConfig,
   transactionStatement,
-} from './searchpath.js';
-import { parseAlterPolicy, parseCreatePolicy, parseDropPolicy, parseGrant } from './security.js';
+} from './settings.js';
 import { ShadowCatalog } from './shadow.js';
 import { parseAlterTable, parseCreateTable } from './tables.js';
 import type {
@@ -520,7 +526,7 @@ export function analyse(ctx: Ctx, tokens: Token[]): string {
     case 'delete':
     case 'merge':
       kind = w === 'with' || w === 'values' || w === 'table' ? 'SELECT' : w.toUpperCase();
-      if (w === 'select' && setConfigSearchPath(ctx, c)) break;
+      if (w === 'select' && setConfig(ctx, c)) break;
       parseQuery(ctx, c, undefined, { top: true });
       break;
     case 'truncate':
@@ -701,7 +707,8 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
   const ctx: Ctx = {
     schema: defaultSchema,
     defaultSchema,
-    path: newPathState(defaultSchema),
+    standardStrings: true,
+    settings: newSettingsState(defaultSchema),
     objects: [],
     warnings: [],
     depth: 0,
@@ -723,21 +730,30 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
         offset: first,
       });
     }
-    const left = max === undefined ? undefined : max - statements.length;
-    const lexed = lexUpTo(text, false, left);
-    if (lexed.truncated) truncated = true;
-    const tokens = lexed.tokens;
-    for (const t of tokens) {
-      if (t.unterminated || t.error !== undefined) {
-        warnings.push({
-          statement: -1,
-          message: lexicalMessage(t),
-          lexical: true,
-          offset: t.start,
-        });
+    // Lexed as standard_conforming_strings is when the script starts; a
+    // statement that changes it has the rest lexed again (old pg_dump files
+    // begin with SET standard_conforming_strings = off).
+    let lexedAs = ctx.standardStrings;
+    let lexicalFrom = warnings.length;
+    const lexFrom = (from: number): TokenStatement[] => {
+      const left = max === undefined ? undefined : max - statements.length;
+      const lexed = lexUpTo(text, false, left, { standardStrings: lexedAs, from });
+      truncated = lexed.truncated;
+      for (const t of lexed.tokens) {
+        if (t.unterminated || t.error !== undefined) {
+          warnings.push({
+            statement: -1,
+            message: lexicalMessage(t),
+            lexical: true,
+            offset: t.start,
+          });
+        }
       }
-    }
-    for (const st of splitTokens(text, tokens)) {
+      return splitTokens(text, lexed.tokens);
+    };
+    let sts = lexFrom(0);
+    for (let k = 0; k < sts.length; k++) {
+      const st = sts[k] as TokenStatement;
       if (max !== undefined && statements.length >= max) {
         truncated = true;
         break;
@@ -773,6 +789,17 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
         start: st.start,
         end: st.end,
       });
+      if (ctx.standardStrings !== lexedAs) {
+        // what the old lexing said of the rest no longer holds
+        lexedAs = ctx.standardStrings;
+        const kept = warnings
+          .slice(lexicalFrom)
+          .filter((w) => !w.lexical || (w.offset ?? 0) < st.end);
+        warnings.length = lexicalFrom;
+        warnings.push(...kept);
+        lexicalFrom = warnings.length;
+        sts = [...sts.slice(0, k + 1), ...lexFrom(st.end)];
+      }
     }
   }
   if (truncated) {
@@ -793,6 +820,8 @@ export function parseScript(sql: string | string[], options?: ParseOptions): Par
 /**
  * Counts the statements of a script, stopping once it has seen more than
  * `limit` (the answer is then `limit + 1`): a cheap check before parsing.
+ * It lexes with standard_conforming_strings on throughout: after a script's
+ * `SET standard_conforming_strings = off`, parseScript may split otherwise.
  */
 export function countStatements(sql: string | string[], limit?: number): number {
   let n = 0;

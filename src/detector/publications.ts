@@ -11,7 +11,7 @@ import { type Ctx, fail, globalObj, namedObj, resolveRelation, scopedObj } from 
 import { Cursor } from './cursor.js';
 import { scanExpr } from './exprs.js';
 import { tableEntry } from './scope.js';
-import { EMPTY_PATH } from './searchpath.js';
+import { EMPTY_PATH } from './settings.js';
 
 /** The objects list after FOR / ADD / SET / DROP, up to WITH (...). */
 function publicationObjects(ctx: Ctx, c: Cursor): undefined {

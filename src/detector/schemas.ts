@@ -1,6 +1,6 @@
 /**
  * Schemas: CREATE SCHEMA (and the statements it holds), extensions (their
- * schema) and COMMENT ON. The search path is searchpath.ts's.
+ * schema) and COMMENT ON. The search path is settings.ts's.
  */
 import { type Ctx, fail, globalObj, relObj, resolve, scopedObj } from './context.js';
 import { Cursor } from './cursor.js';

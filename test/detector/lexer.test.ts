@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseScript, splitStatements, type Token, tokenize } from '../../src/detector/index.js';
+import { lex } from '../../src/detector/lexer.js';
 
 const sig = (sql: string) =>
   tokenize(sql)
@@ -46,6 +47,31 @@ describe('tokenize', () => {
       ['punct', ','],
       ['number', '1'],
     ]);
+  });
+
+  it('with standard_conforming_strings off, reads a backslash in a plain literal as an escape', () => {
+    const off = (sql: string) =>
+      lex(sql, false, { standardStrings: false }).map((t) => [t.type, t.value ?? t.text, t.error]);
+    expect(off("'it\\'s; one' , N'a\\nb'")).toEqual([
+      ['string', "it's; one", undefined],
+      ['punct', ',', undefined],
+      ['string', 'a\nb', undefined],
+    ]);
+    // '' still quotes; E'', B'', X'' and dollar quotes read as always
+    expect(off("'x''y' E'\\t' B'01' X'f' $$a\\'$$")).toEqual([
+      ['string', "x'y", undefined],
+      ['string', '\t', undefined],
+      ['string', '01', undefined],
+      ['string', 'f', undefined],
+      ['dollar', "a\\'", undefined],
+    ]);
+    // PostgreSQL refuses U&'' then
+    expect(off("U&'d\\0061'")[0]?.[2]).toBe('unsafe use of string constant with Unicode escapes');
+    // from an offset: the tokens after it, as if the text began there
+    const sql = "SET x = 1; SELECT 'a\\'b'";
+    expect(
+      lex(sql, false, { standardStrings: false, from: sql.indexOf(';') }).map((t) => t.text),
+    ).toEqual([';', 'SELECT', "'a\\'b'"]);
   });
 
   it('follows the dollar-quote tag rules of the PostgreSQL scanner', () => {

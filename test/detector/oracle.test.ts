@@ -66,6 +66,7 @@ describe('oracle agreement', () => {
     const results: Comparison[] = [];
     let statements = 0;
     for (const h of corpus()) {
+      if (h.oracle === false) continue;
       const r = compareScript(h.sql);
       statements += r.length;
       results.push(...r);

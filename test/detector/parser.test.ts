@@ -44,6 +44,82 @@ describe('names', () => {
     ).toEqual(['table drop billing.t', 'table drop public.u']);
   });
 
+  // test/detector/corpus/histories/standard_strings.sql replays these in PostgreSQL
+  it('standard_conforming_strings: off, a backslash escapes in plain literals; scoped as PostgreSQL scopes it', () => {
+    const texts = (sql: string) => parseScript(sql).statements.map((st) => st.text);
+    // off: \' is a quote inside the literal, and the ; after it no statement end
+    expect(
+      texts(
+        "SET standard_conforming_strings = off; COMMENT ON TABLE t IS 'Bob\\'s; table'; DROP TABLE u",
+      ),
+    ).toEqual([
+      'SET standard_conforming_strings = off',
+      "COMMENT ON TABLE t IS 'Bob\\'s; table'",
+      'DROP TABLE u',
+    ]);
+    // on (the default): the quote after a backslash ends the literal
+    expect(texts("CREATE TABLE w (p text DEFAULT 'C:\\'); DROP TABLE u")).toEqual([
+      "CREATE TABLE w (p text DEFAULT 'C:\\')",
+      'DROP TABLE u',
+    ]);
+    // whether, after the statements of `prefix`, a plain literal is read with escapes
+    const off = (prefix: string) =>
+      texts(`${prefix}; SELECT 'a\\'; b'`).at(-1) === "SELECT 'a\\'; b'";
+    for (const p of [
+      'SET standard_conforming_strings = off',
+      "SET SESSION standard_conforming_strings TO 'off'",
+      'SET standard_conforming_strings = false',
+      'SET standard_conforming_strings = 0',
+      'SET standard_conforming_strings = of',
+      "SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false)",
+      'BEGIN; SET LOCAL standard_conforming_strings = off',
+      // SET LOCAL outside a transaction block: for the rest of the script (see settings.ts)
+      'SET LOCAL standard_conforming_strings = off',
+      'SET standard_conforming_strings = off; BEGIN; SET standard_conforming_strings = on; ROLLBACK',
+      'SET standard_conforming_strings = off; SAVEPOINT s; BEGIN; SAVEPOINT s; SET standard_conforming_strings = on; ROLLBACK TO s',
+    ]) {
+      expect(off(p), p).toBe(true);
+    }
+    for (const p of [
+      'SET standard_conforming_strings = on',
+      'SET standard_conforming_strings = off; RESET standard_conforming_strings',
+      'SET standard_conforming_strings = off; RESET ALL',
+      'SET standard_conforming_strings = off; DISCARD ALL',
+      'SET standard_conforming_strings = off; SET standard_conforming_strings TO DEFAULT',
+      'BEGIN; SET LOCAL standard_conforming_strings = off; COMMIT',
+      'BEGIN; SET standard_conforming_strings = off; ROLLBACK',
+      // values PostgreSQL refuses change nothing
+      "SET standard_conforming_strings = 'maybe'",
+      'SET standard_conforming_strings = o',
+    ]) {
+      expect(off(p), p).toBe(false);
+    }
+  });
+
+  it('standard_conforming_strings: the rest of the script is lexed again, with its warnings', () => {
+    // under on, the literal would run to the end of the script, unterminated
+    const r = parseScript("SET standard_conforming_strings = off; SELECT 'it\\'s'; DROP TABLE t");
+    expect(r.warnings).toEqual([]);
+    expect(r.objects.map((o) => `${o.action} ${o.qualified}`)).toEqual(['drop public.t']);
+    // and back: an unterminated literal after the switch is warned about once
+    const back = parseScript(
+      "SET standard_conforming_strings = off; SET standard_conforming_strings = on; SELECT 'x\\'",
+    );
+    expect(back.warnings.map((w) => w.message)).toEqual([]);
+    const open = parseScript("SET standard_conforming_strings = off; SELECT 'x\\'");
+    expect(open.warnings.filter((w) => w.lexical)).toHaveLength(1);
+    // function bodies are read as the session reads them when they are created
+    expect(
+      objs(
+        "SET standard_conforming_strings = off; CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'DELETE FROM t WHERE n = \\'a\\''",
+      ),
+    ).toEqual([
+      'function create public.f()',
+      'table reference public.t',
+      'column reference public.t.n',
+    ]);
+  });
+
   // test/detector/corpus/histories/search_path.sql replays these in PostgreSQL
   it('search path: pg_catalog first, then the schema where names are looked up', () => {
     expect(

@@ -38,7 +38,7 @@ import {
   type Scope,
   tableEntry,
 } from '../../../src/detector/scope.js';
-import { newPathState } from '../../../src/detector/searchpath.js';
+import { newSettingsState } from '../../../src/detector/settings.js';
 import {
   type IndexInfo,
   type RelationInfo,
@@ -297,7 +297,8 @@ class Collector {
     this.ctx = {
       schema,
       defaultSchema: schema,
-      path: newPathState(schema),
+      standardStrings: true,
+      settings: newSettingsState(schema),
       objects: [],
       warnings: [],
       depth: 0,

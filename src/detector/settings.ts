@@ -1,8 +1,11 @@
 /**
- * The search path a script sets, as PostgreSQL keeps it: `SET [SESSION |
- * LOCAL] search_path`, `SET SCHEMA`, `RESET search_path`, `RESET ALL`,
- * `DISCARD ALL` and `set_config('search_path', value, is_local)`, scoped by
- * the transaction statements around them: a SET LOCAL (or `is_local`) lasts
+ * The settings a script changes that change how the rest of it is read, as
+ * PostgreSQL keeps them: the search path (`SET [SESSION | LOCAL]
+ * search_path`, `SET SCHEMA`) and standard_conforming_strings (`SET ...
+ * standard_conforming_strings`: off, as pg_dump before 9.1 wrote, makes a
+ * backslash in a '...' literal an escape), with `RESET name`, `RESET ALL`,
+ * `DISCARD ALL` and `set_config(name, value, is_local)`, scoped by the
+ * transaction statements around them: a SET LOCAL (or `is_local`) lasts
  * until its transaction ends, and a ROLLBACK (or a ROLLBACK TO SAVEPOINT)
  * undoes the SETs made since the transaction (or the savepoint) began.
  *
@@ -14,6 +17,9 @@
  * public's. A path with no such schema (pg_dump's `''`) keeps
  * `EMPTY_PATH`: unqualified names then resolve in pg_catalog only.
  *
+ * `Ctx.standardStrings` is what the lexer needs: the parser lexes the rest
+ * of the script again when a statement changes it (parser.ts).
+ *
  * A SET LOCAL outside BEGIN ... COMMIT counts for the rest of the script:
  * migration tools run a file in a transaction of their own.
  */
@@ -24,21 +30,28 @@ import { foldIdent } from './names.js';
 /** `Ctx.schema` when the path names no schema of the user's. */
 export const EMPTY_PATH = 'pg_catalog';
 
+/** The settings the parser follows: the path's schema, and standard_conforming_strings. */
+export interface Settings {
+  schema: string;
+  standardStrings: boolean;
+}
+
 interface Saved {
-  session: string;
-  local: string | undefined;
+  session: Settings;
+  local: Partial<Settings>;
 }
 
-/** The path's state in one script: the session's value, a SET LOCAL's, the open transaction. */
-export interface PathState {
-  session: string;
-  local: string | undefined;
-  /** The open transaction block: the session value at BEGIN, and its savepoints. */
-  txn: { atBegin: string; savepoints: (Saved & { name: string })[] } | undefined;
+/** The settings' state in one script: the session's values, SET LOCAL's, the open transaction. */
+export interface SettingsState {
+  session: Settings;
+  local: Partial<Settings>;
+  /** The open transaction block: the session values at BEGIN, and its savepoints. */
+  txn: { atBegin: Settings; savepoints: (Saved & { name: string })[] } | undefined;
 }
 
-export function newPathState(schema: string): PathState {
-  return { session: schema, local: undefined, txn: undefined };
+/** PostgreSQL's defaults: standard_conforming_strings is on (since 9.1). */
+export function newSettingsState(schema: string): SettingsState {
+  return { session: { schema, standardStrings: true }, local: {}, txn: undefined };
 }
 
 /** The schema unqualified names resolve in, for a path's schemas (already folded). */
@@ -131,32 +144,90 @@ export function functionPathSchema(ctx: Ctx, c: Cursor): string | undefined {
 }
 
 /** The last savepoint of that name (a name may be used again; the last one counts). */
-function lastSavepoint(p: PathState, name: string | undefined): number {
+function lastSavepoint(p: SettingsState, name: string | undefined): number {
   const list = p.txn?.savepoints ?? [];
   for (let i = list.length - 1; i >= 0; i--) if (list[i]?.name === name) return i;
   return -1;
 }
 
 function apply(ctx: Ctx): void {
-  ctx.schema = ctx.path.local ?? ctx.path.session;
+  const p = ctx.settings;
+  ctx.schema = p.local.schema ?? p.session.schema;
+  ctx.standardStrings = p.local.standardStrings ?? p.session.standardStrings;
 }
 
-/** A new value for the path, as SET (`local`: SET LOCAL) sets it. */
-function setPath(ctx: Ctx, schema: string, local: boolean): void {
-  const p = ctx.path;
-  if (local && p.txn !== undefined) p.local = schema;
+/** A new value of one setting, as SET (`local`: SET LOCAL) sets it. */
+function setValue<K extends keyof Settings>(
+  ctx: Ctx,
+  key: K,
+  value: Settings[K],
+  local: boolean,
+): void {
+  const p = ctx.settings;
+  if (local && p.txn !== undefined) p.local[key] = value;
   else {
-    p.session = schema;
-    p.local = undefined;
+    p.session = { ...p.session, [key]: value };
+    delete p.local[key];
   }
   apply(ctx);
 }
 
-/** `SET [SESSION | LOCAL] search_path ...` and `SET [LOCAL] SCHEMA 'name'`. */
+function setPath(ctx: Ctx, schema: string, local: boolean): void {
+  setValue(ctx, 'schema', schema, local);
+}
+
+/** Every setting back to its default (RESET ALL, DISCARD ALL). */
+function resetAll(ctx: Ctx): void {
+  setValue(ctx, 'schema', ctx.defaultSchema, false);
+  setValue(ctx, 'standardStrings', true, false);
+}
+
+/**
+ * A boolean setting's value as PostgreSQL reads it (parse_bool): on, off,
+ * true, false, yes, no, 1, 0 and their unambiguous prefixes, in any case;
+ * undefined for anything else (the SET fails and changes nothing).
+ */
+export function boolValue(text: string): boolean | undefined {
+  const v = text.trim().toLowerCase();
+  if (v === '') return undefined;
+  if (v === '1') return true;
+  if (v === '0') return false;
+  if ('true'.startsWith(v) || 'yes'.startsWith(v)) return true;
+  if ('false'.startsWith(v) || 'no'.startsWith(v)) return false;
+  // "o" is ambiguous: on or off
+  if (v.length >= 2 && 'on'.startsWith(v)) return true;
+  if (v.length >= 2 && 'off'.startsWith(v)) return false;
+  return undefined;
+}
+
+/**
+ * `{ TO | = } value | DEFAULT` after `standard_conforming_strings`: the
+ * value, or undefined when there is none PostgreSQL would take.
+ */
+function standardStringsValue(c: Cursor): boolean | undefined {
+  if (!c.kw('to') && !c.isOp('=')) return undefined;
+  if (c.isOp('=')) c.next();
+  if (c.end - c.pos !== 1) return undefined;
+  const t = c.peek();
+  if (t?.type === 'ident' && t.value === 'default') return true;
+  if (t?.type === 'ident' || t?.type === 'string' || t?.type === 'number')
+    return boolValue(t.value ?? t.text);
+  return undefined;
+}
+
+/**
+ * `SET [SESSION | LOCAL] search_path ...`, `SET [LOCAL] SCHEMA 'name'` and
+ * `SET [SESSION | LOCAL] standard_conforming_strings ...`.
+ */
 export function parseSet(ctx: Ctx, c: Cursor): undefined {
   c.kw('set');
   const local = c.kw('local');
   if (!local) c.kw('session');
+  if (c.kw('standard_conforming_strings')) {
+    const v = standardStringsValue(c);
+    if (v !== undefined) setValue(ctx, 'standardStrings', v, local);
+    return;
+  }
   if (c.kw('schema')) {
     const t = c.peek();
     if (t?.type === 'string' || t?.type === 'ident' || t?.type === 'qident') {
@@ -169,20 +240,25 @@ export function parseSet(ctx: Ctx, c: Cursor): undefined {
   if (schema !== undefined) setPath(ctx, schema, local);
 }
 
-/** `RESET search_path`, `RESET ALL`: the default path again. */
+/** `RESET search_path`, `RESET standard_conforming_strings`, `RESET ALL`: the defaults again. */
 export function parseReset(ctx: Ctx, c: Cursor): undefined {
   c.kw('reset');
-  if (c.kw('search_path') || c.kw('all')) setPath(ctx, ctx.defaultSchema, false);
+  if (c.kw('search_path')) setPath(ctx, ctx.defaultSchema, false);
+  else if (c.kw('standard_conforming_strings')) setValue(ctx, 'standardStrings', true, false);
+  else if (c.kw('all')) resetAll(ctx);
 }
 
 /** `DISCARD ALL` resets every setting (and runs outside a transaction block only). */
 export function parseDiscard(ctx: Ctx, c: Cursor): undefined {
   c.kw('discard');
-  if (c.kw('all') && ctx.path.txn === undefined) setPath(ctx, ctx.defaultSchema, false);
+  if (c.kw('all') && ctx.settings.txn === undefined) resetAll(ctx);
 }
 
-/** `SELECT [pg_catalog.]set_config('search_path', value, is_local)`: the search path changes. */
-export function setConfigSearchPath(ctx: Ctx, c: Cursor): boolean {
+/**
+ * `SELECT [pg_catalog.]set_config(name, value, is_local)` of search_path or
+ * standard_conforming_strings: the setting changes.
+ */
+export function setConfig(ctx: Ctx, c: Cursor): boolean {
   const save = c.pos;
   try {
     if (!c.kw('select')) return false;
@@ -193,7 +269,11 @@ export function setConfigSearchPath(ctx: Ctx, c: Cursor): boolean {
     const parts = args.splitCommas();
     const name = parts[0]?.peek();
     const value = parts[1]?.peek();
-    if (name?.type !== 'string' || name.value !== 'search_path') return false;
+    if (
+      name?.type !== 'string' ||
+      (name.value !== 'search_path' && name.value !== 'standard_conforming_strings')
+    )
+      return false;
     if (value?.type !== 'string' || parts[1]?.end !== (parts[1]?.pos ?? 0) + 1) return false;
     const isLocal = parts[2];
     const flag = isLocal?.peek();
@@ -202,7 +282,12 @@ export function setConfigSearchPath(ctx: Ctx, c: Cursor): boolean {
       isLocal.end === isLocal.pos + 1 &&
       ((flag?.type === 'ident' && flag.value === 'true') ||
         (flag?.type === 'string' && /^(t|true|y|yes|on|1)$/i.test(flag.value ?? '')));
-    setPath(ctx, schemaOfPath(pathOfText(value.value ?? '')), local);
+    if (name.value === 'search_path') {
+      setPath(ctx, schemaOfPath(pathOfText(value.value ?? '')), local);
+      return true;
+    }
+    const v = boolValue(value.value ?? '');
+    if (v !== undefined) setValue(ctx, 'standardStrings', v, local);
     return true;
   } finally {
     c.pos = save;
@@ -210,15 +295,15 @@ export function setConfigSearchPath(ctx: Ctx, c: Cursor): boolean {
 }
 
 function begin(ctx: Ctx): void {
-  const p = ctx.path;
+  const p = ctx.settings;
   if (p.txn === undefined) p.txn = { atBegin: p.session, savepoints: [] };
 }
 
 function end(ctx: Ctx, committed: boolean): void {
-  const p = ctx.path;
+  const p = ctx.settings;
   if (p.txn === undefined) return;
   if (!committed) p.session = p.txn.atBegin;
-  p.local = undefined;
+  p.local = {};
   p.txn = undefined;
   apply(ctx);
 }
@@ -231,7 +316,7 @@ function end(ctx: Ctx, committed: boolean): void {
  */
 export function transactionStatement(ctx: Ctx, word: string, c: Cursor): void {
   if (!ctx.live) return;
-  const p = ctx.path;
+  const p = ctx.settings;
   c.next();
   switch (word) {
     case 'begin':
@@ -254,7 +339,7 @@ export function transactionStatement(ctx: Ctx, word: string, c: Cursor): void {
         if (p.txn === undefined || i < 0) return;
         const s = p.txn.savepoints[i] as Saved;
         p.session = s.session;
-        p.local = s.local;
+        p.local = { ...s.local };
         p.txn.savepoints.length = i + 1;
         apply(ctx);
         return;
@@ -266,7 +351,7 @@ export function transactionStatement(ctx: Ctx, word: string, c: Cursor): void {
     case 'savepoint': {
       const name = c.ident();
       if (p.txn !== undefined && name !== undefined) {
-        p.txn.savepoints.push({ name, session: p.session, local: p.local });
+        p.txn.savepoints.push({ name, session: p.session, local: { ...p.local } });
       }
       return;
     }
