@@ -22,8 +22,10 @@ import { connectionError, resolveDatabaseUrl } from '../client/config.js';
 import { ERROR_CODES, isSqlState, PggitError, PggitNotificationError } from '../client/errors.js';
 import type { PggitClient, PggitClientOptions } from '../client/index.js';
 import {
+  type Conflict,
   type IntentSummary,
   LEASE_SECONDS_LIMIT,
+  type OpenConflict,
   PAGE_LIMIT,
   type PggitEvent,
   RISK_LEVELS,
@@ -666,15 +668,55 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
   program
     .command('conflicts [intent-id]')
     .description(
-      'the conflicts of one intent (open and resolved), or without an id every open conflict',
+      'the conflicts of one intent (open and resolved), or without an id every open conflict; in id order',
     )
-    .action(async (id: string | undefined, _opts, cmd: Command) => {
-      if (id === undefined) {
-        emit(cmd, await withClient(cmd, (c) => c.openConflicts()), fmt.formatOpenConflicts);
-      } else {
-        emit(cmd, await withClient(cmd, (c) => c.getConflicts(id)), fmt.formatConflicts);
-      }
-    });
+    .option(
+      '-l, --limit <n>',
+      `at most this many, up to ${PAGE_LIMIT} (default: all)`,
+      parsePageLimit,
+    )
+    .option(
+      '--after <conflict-id>',
+      'the page after this conflict (the last one of the previous page)',
+      parsePositiveInt('--after'),
+    )
+    .action(
+      async (id: string | undefined, opts: { limit?: number; after?: number }, cmd: Command) => {
+        // the one intent's conflicts come in one call (as many as it has
+        // intents it meets); the open ones of the database page in SQL
+        const { limit, after } = opts;
+        const page = <T extends { id: number }>(all: T[]) => {
+          const rest = after === undefined ? all : all.filter((x) => x.id > after);
+          return {
+            rows: limit === undefined ? rest : rest.slice(0, limit),
+            more: rest.length > (limit ?? rest.length),
+          };
+        };
+        const hint = <T extends { id: number }>(
+          p: { rows: T[]; more: boolean },
+          text: string,
+          c: Palette,
+        ) => {
+          const last = p.rows[p.rows.length - 1];
+          return p.more && last
+            ? `${text}\n\n${c.dim(`more: pggit conflicts${id === undefined ? '' : ` ${id}`} --after ${last.id} --limit ${limit}`)}`
+            : text;
+        };
+        if (id === undefined) {
+          const rows = await withClient(cmd, (c) =>
+            c.openConflicts(undefined, {
+              limit: limit === undefined ? undefined : limit + 1,
+              after,
+            }),
+          );
+          const p = page(rows);
+          emit(cmd, p.rows, (r: OpenConflict[], c) => hint(p, fmt.formatOpenConflicts(r, c), c));
+        } else {
+          const p = page(await withClient(cmd, (c) => c.getConflicts(id)));
+          emit(cmd, p.rows, (r: Conflict[], c) => hint(p, fmt.formatConflicts(r, c), c));
+        }
+      },
+    );
 
   program
     .command('resolve <conflict-id>')

@@ -491,6 +491,47 @@ describe('conflicts, resolve, the lifecycle, history', () => {
     );
   });
 
+  it('conflicts pages with --limit and --after, in id order, and says where the next page starts', async () => {
+    const all = json<Conflict[]>(await cli(['conflicts', b.id, '--json']));
+    expect(all).toHaveLength(2);
+    const first = json<Conflict[]>(await cli(['conflicts', b.id, '--limit', '1', '--json']));
+    expect(first).toEqual([all[0]]);
+    const text = ok(await cli(['conflicts', b.id, '--limit', '1']));
+    expect(text.stdout).toContain(`more: pggit conflicts ${b.id} --after ${all[0]?.id} --limit 1`);
+    const rest = json<Conflict[]>(
+      await cli(['conflicts', b.id, '--after', String(all[0]?.id), '--json']),
+    );
+    expect(rest).toEqual([all[1]]);
+    expect(ok(await cli(['conflicts', b.id, '--after', String(all[1]?.id)])).stdout).toContain(
+      'no conflicts',
+    );
+    // every open conflict of the database, a page at a time, in SQL
+    const open = json<OpenConflict[]>(await cli(['conflicts', '--json']));
+    const pages: number[] = [];
+    let after: number | undefined;
+    for (let n = 0; n < open.length + 1; n++) {
+      const args = [
+        'conflicts',
+        '--limit',
+        '1',
+        '--json',
+        ...(after ? ['--after', String(after)] : []),
+      ];
+      const page = json<OpenConflict[]>(await cli(args));
+      if (page.length === 0) break;
+      pages.push(...page.map((x) => x.id));
+      after = page[0]?.id;
+    }
+    expect(pages).toEqual(open.map((x) => x.id));
+    for (const bad of [
+      ['--limit', '0'],
+      ['--limit', '1001'],
+      ['--after', 'x'],
+    ]) {
+      expect((await cli(['conflicts', b.id, ...bad])).code, bad.join(' ')).toBe(2);
+    }
+  });
+
   it('resolve records the reviewer (--agent-id), then start, complete, merge record who and why', async () => {
     const conflicts = json<Conflict[]>(await cli(['conflicts', b.id, '--json']));
     for (const c of conflicts) {
