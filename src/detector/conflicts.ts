@@ -85,6 +85,13 @@ export interface PreparedIntent {
   /** The constraints it adds or drops, by table. */
   constraintsByTable: Map<string, string[]>;
   keys: string[];
+  /**
+   * How advice to others names this intent (`agent (feature "name")`) and
+   * when to apply after it (`after "name" merges`): made once, as a
+   * candidate is compared with every newcomer.
+   */
+  who: string;
+  after: string;
 }
 
 function group(o: DbObject): string | undefined {
@@ -213,6 +220,8 @@ export function prepareIntent(
     indexCreates,
     constraintsByTable,
     keys: keysOf(intent, p, defaultSchema),
+    who: who(intent),
+    after: `after "${intent.feature_name}" merges`,
   };
 }
 
@@ -368,8 +377,8 @@ function anyStartsWith(shared: [string, DbObject[], DbObject[]][], prefix: strin
 export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
   const out = new Map<ConflictType, ConflictReport>();
-  const other = who(b.intent);
-  const after = `after "${b.intent.feature_name}" merges`;
+  const other = b.who;
+  const after = b.after;
   const put = (
     type: ConflictType,
     severity: 'warning' | 'error',
