@@ -36,13 +36,22 @@ interface Stored {
 interface Prepared {
   prepared: PreparedIntent;
   metadata: Record<string, unknown>;
+  /** The model version of the objects it was prepared from. */
+  modelVersion: number;
 }
 
-/** Prepared candidates by id and model version, in least-recently-used order. */
+/**
+ * Prepared candidates by id, in least-recently-used order. An entry counts
+ * only for the model version it was prepared from (rederive.ts changes an
+ * intent's version when it derives it again).
+ */
 const cache = new Map<string, Prepared>();
 export const CACHE_LIMIT = 5_000;
 
-const key = (c: Candidate) => `${c.id}@${c.model_version}`;
+function cached(c: Candidate): Prepared | undefined {
+  const p = cache.get(c.id);
+  return p !== undefined && p.modelVersion === c.model_version ? p : undefined;
+}
 
 function prepare(c: Candidate, s: Stored): Prepared {
   const intent = {
@@ -56,7 +65,7 @@ function prepare(c: Candidate, s: Stored): Prepared {
     c.model_version === MODEL_VERSION
       ? prepareIntent(intent, { statements: [], objects: s.objects, warnings: [] })
       : prepareIntent(intent);
-  return { prepared, metadata: s.metadata };
+  return { prepared, metadata: s.metadata, modelVersion: c.model_version };
 }
 
 export function candidates(
@@ -64,7 +73,7 @@ export function candidates(
   mine: PreparedIntent,
 ): { candidate: Candidate; prepared: PreparedIntent; metadata: Record<string, unknown> }[] {
   const found = r.rows<Candidate>(r.sql.candidates, [mine.keys, mine.intent.agent_id]);
-  const missing = found.filter((c) => !cache.has(key(c)));
+  const missing = found.filter((c) => cached(c) === undefined);
   if (missing.length > 0) {
     const stored = r.rows<Stored>(r.sql.storedCandidates, [
       missing.map((c) => c.id),
@@ -73,16 +82,18 @@ export function candidates(
     const byId = new Map(stored.map((x) => [x.id, x]));
     for (const c of missing) {
       const s = byId.get(c.id);
-      if (s !== undefined) cache.set(key(c), prepare(c, s));
+      if (s !== undefined) {
+        cache.delete(c.id); // another version's entry
+        cache.set(c.id, prepare(c, s));
+      }
     }
   }
   const out = [];
   for (const c of found) {
-    const k = key(c);
-    const p = cache.get(k);
+    const p = cached(c);
     if (p === undefined) continue; // gone meanwhile (cannot happen under our locks)
-    cache.delete(k); // most recently used goes last
-    cache.set(k, p);
+    cache.delete(c.id); // most recently used goes last
+    cache.set(c.id, p);
     out.push({ candidate: c, prepared: p.prepared, metadata: p.metadata });
   }
   while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);

@@ -87,7 +87,14 @@ export interface FoundConflict extends ConflictReport {
 }
 
 /** The detector's advice and the rules' (the detector's own list when no rule adds any). */
-const withAdvice = (advice: string[], extra: string[]) =>
+const NO_ADVICE: readonly string[] = Object.freeze([]);
+
+function reportOfType(reports: ConflictReport[], type: string): ConflictReport | undefined {
+  for (const r of reports) if (r.conflict_type === type) return r;
+  return undefined;
+}
+
+const withAdvice = (advice: string[], extra: readonly string[]) =>
   extra.length === 0 ? advice : [...advice, ...extra];
 
 /**
@@ -109,26 +116,34 @@ function findConflicts(
     // a dry run shows only the newcomer's side
     const theirSide = bothSides ? detectPrepared(theirs, mine) : [];
     for (const report of reports) {
-      const set = severityFor(
-        rules,
-        report.conflict_type,
-        report.affected_objects,
-        report.severity,
-      );
-      if (set.severity === null) continue; // a rule says this one is not worth recording
-      const extra = adviceFor(rules, report.conflict_type, report.affected_objects, [
-        metadata,
-        theirMeta,
-      ]);
+      // no rules (the common case): the detector's severity, no extra advice,
+      // and nothing allocated for them (a hot table has hundreds of reports)
+      let severity = report.severity;
+      let rule: number | null = null;
+      if (rules.length > 0) {
+        const set = severityFor(
+          rules,
+          report.conflict_type,
+          report.affected_objects,
+          report.severity,
+        );
+        if (set.severity === null) continue; // a rule says this one is not worth recording
+        severity = set.severity;
+        rule = set.rule;
+      }
+      const extra =
+        rules.length === 0
+          ? NO_ADVICE
+          : adviceFor(rules, report.conflict_type, report.affected_objects, [metadata, theirMeta]);
       const mineAdvice = withAdvice(report.resolution_suggestions, extra);
-      const back = theirSide.find((x) => x.conflict_type === report.conflict_type);
+      const back = reportOfType(theirSide, report.conflict_type);
       // a literal, not {...report, …}: V8 gives each spread-and-extended
       // object a hidden class of its own (about 80 times slower in Node)
       found.push({
         conflict_type: report.conflict_type,
         affected_objects: report.affected_objects,
-        severity: set.severity,
-        severity_rule: set.rule,
+        severity,
+        severity_rule: rule,
         resolution_suggestions: mineAdvice,
         resolution_suggestions_b:
           back === undefined ? mineAdvice : withAdvice(back.resolution_suggestions, extra),
