@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import type { Context } from '../context.js';
 import { connect } from '../db.js';
-import { interleave, median, Recorder, type Stat, stat, sum } from '../stats.js';
+import { interleave, median, type Op, Recorder, type Stat, stat, sum } from '../stats.js';
 import { type Figure, figure, type SectionResult, target } from '../types.js';
 import { type Job, register } from '../workload.js';
 
@@ -233,43 +233,31 @@ export async function benchHot(ctx: Context): Promise<SectionResult> {
     );
     if (limits.rows[0]!.l !== TUNED_MEMORY_LIMIT)
       throw new Error(`the tuned connection has plv8.memory_limit ${limits.rows[0]!.l}`);
+    /** One newcomer's pggit_check on table, on connection k; `keep` gets the count it reports. */
+    const checkOp = (
+      name: string,
+      k: pg.Client,
+      table: string,
+      keep: (n: number) => void = () => {},
+    ): Op => ({
+      name,
+      run: async (round, r) => {
+        const res = await r.time(name, () => k.query(CHECK_SQL, newcomer(table, round)));
+        keep(res.rows[0].n);
+      },
+    });
     const rec = await interleave(
       [
-        {
-          name: 'check hot',
-          run: async (round, r) => {
-            const res = await r.time('check hot', () =>
-              cc.query(CHECK_SQL, newcomer('users', round)),
-            );
-            counts.hot = res.rows[0].n;
-          },
-        },
-        {
-          name: 'check disjoint',
-          run: async (round, r) => {
-            const res = await r.time('check disjoint', () =>
-              cc.query(CHECK_SQL, newcomer('users_0', round)),
-            );
-            counts.disjoint = res.rows[0].n;
-          },
-        },
-        {
-          name: 'check hot tuned',
-          run: async (round, r) => {
-            const res = await r.time('check hot tuned', () =>
-              tc.query(CHECK_SQL, newcomer('users', round)),
-            );
-            counts.hotTuned = res.rows[0].n;
-          },
-        },
-        {
-          name: 'check disjoint tuned',
-          run: async (round, r) => {
-            await r.time('check disjoint tuned', () =>
-              tc.query(CHECK_SQL, newcomer('users_0', round)),
-            );
-          },
-        },
+        checkOp('check hot', cc, 'users', (n) => {
+          counts.hot = n;
+        }),
+        checkOp('check disjoint', cc, 'users_0', (n) => {
+          counts.disjoint = n;
+        }),
+        checkOp('check hot tuned', tc, 'users', (n) => {
+          counts.hotTuned = n;
+        }),
+        checkOp('check disjoint tuned', tc, 'users_0'),
         {
           name: 'check floor',
           run: async (_, r) => {
