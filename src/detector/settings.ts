@@ -122,14 +122,21 @@ function pathOfList(c: Cursor): string[] {
   return out;
 }
 
+/** Past the `TO` or `=` of a SET clause; false when neither comes next. */
+function setTo(c: Cursor): boolean {
+  if (c.kw('to')) return true;
+  if (!c.isOp('=')) return false;
+  c.next();
+  return true;
+}
+
 /**
  * `{ TO | = } value [, ...] | DEFAULT` after `search_path`, the cursor ending
  * with the clause: the schema unqualified names resolve in, or undefined
  * when there is no value.
  */
 function pathValue(ctx: Ctx, c: Cursor): string | undefined {
-  if (!c.kw('to') && !c.isOp('=')) return undefined;
-  if (c.isOp('=')) c.next();
+  if (!setTo(c)) return undefined;
   if (c.isKw('default') && c.end - c.pos === 1) return ctx.defaultSchema;
   return schemaOfPath(pathOfList(c));
 }
@@ -205,8 +212,7 @@ export function boolValue(text: string): boolean | undefined {
  * value, or undefined when there is none PostgreSQL would take.
  */
 function standardStringsValue(c: Cursor): boolean | undefined {
-  if (!c.kw('to') && !c.isOp('=')) return undefined;
-  if (c.isOp('=')) c.next();
+  if (!setTo(c)) return undefined;
   if (c.end - c.pos !== 1) return undefined;
   const t = c.peek();
   if (t?.type === 'ident' && t.value === 'default') return true;
