@@ -682,16 +682,13 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     )
     .action(
       async (id: string | undefined, opts: { limit?: number; after?: number }, cmd: Command) => {
-        // the one intent's conflicts come in one call (as many as it has
-        // intents it meets); the open ones of the database page in SQL
         const { limit, after } = opts;
-        const page = <T extends { id: number }>(all: T[]) => {
-          const rest = after === undefined ? all : all.filter((x) => x.id > after);
-          return {
-            rows: limit === undefined ? rest : rest.slice(0, limit),
-            more: rest.length > (limit ?? rest.length),
-          };
-        };
+        // One more than asked: whether there is a next page, in the same call.
+        const page = { limit: limit === undefined ? undefined : limit + 1, after };
+        const cut = <T extends { id: number }>(rows: T[]) => ({
+          rows: limit === undefined ? rows : rows.slice(0, limit),
+          more: limit !== undefined && rows.length > limit,
+        });
         const hint = <T extends { id: number }>(
           p: { rows: T[]; more: boolean },
           text: string,
@@ -703,16 +700,10 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
             : text;
         };
         if (id === undefined) {
-          const rows = await withClient(cmd, (c) =>
-            c.openConflicts(undefined, {
-              limit: limit === undefined ? undefined : limit + 1,
-              after,
-            }),
-          );
-          const p = page(rows);
+          const p = cut(await withClient(cmd, (c) => c.openConflicts(undefined, page)));
           emit(cmd, p.rows, (r: OpenConflict[], c) => hint(p, fmt.formatOpenConflicts(r, c), c));
         } else {
-          const p = page(await withClient(cmd, (c) => c.getConflicts(id)));
+          const p = cut(await withClient(cmd, (c) => c.getConflicts(id, page)));
           emit(cmd, p.rows, (r: Conflict[], c) => hint(p, fmt.formatConflicts(r, c), c));
         }
       },

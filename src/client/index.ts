@@ -480,9 +480,19 @@ export class PggitClient {
     return this.transition(intentId, 'abandoned', options);
   }
 
-  /** Every conflict the intent is part of, on either side, resolved or not. */
-  getConflicts(intentId: string): Promise<Conflict[]> {
-    return this.call('pggit_get_conflicts', [['intent_id', 'text', intentId]]);
+  /**
+   * Every conflict the intent is part of, on either side, resolved or not, in
+   * id order; a page of them with `limit` (and `after`, the last id of the
+   * previous page). pggit_get_conflicts returns them all in one call (as
+   * many as the intent meets other intents): the page is cut here.
+   */
+  async getConflicts(intentId: string, page: ConflictPage = {}): Promise<Conflict[]> {
+    const all = await this.call<Conflict[]>('pggit_get_conflicts', [
+      ['intent_id', 'text', intentId],
+    ]);
+    const { after, limit } = page;
+    const rest = after === undefined ? all : all.filter((x) => x.id > after);
+    return limit === undefined ? rest : rest.slice(0, limit);
   }
 
   /**

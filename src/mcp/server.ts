@@ -540,12 +540,11 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
     },
     run(async (c, a) => {
       const limit = a.limit ?? 50;
-      const all = await c.getConflicts(a.intent_id);
-      const after = a.after;
-      const rest = after === undefined ? all : all.filter((x) => x.id > after);
-      const conflicts = rest.slice(0, limit);
+      // One more than asked: whether there is a next page, in the same call.
+      const rows = await c.getConflicts(a.intent_id, { limit: limit + 1, after: a.after });
+      const conflicts = rows.slice(0, limit);
       const last = conflicts[conflicts.length - 1];
-      return { conflicts, next_after: rest.length > limit && last ? last.id : null };
+      return { conflicts, next_after: rows.length > limit && last ? last.id : null };
     }),
   );
 
