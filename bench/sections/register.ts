@@ -57,7 +57,7 @@ export async function benchRegister(ctx: Context): Promise<SectionResult> {
           name: `register ${n}`,
           run: async (round, rec) => {
             const r = await rec.time(`register ${n}`, () => register(c, workload[round]!));
-            if (rec.keep) conflicts.get(n)!.push(r.conflicts.length);
+            if (rec.keep) conflicts.get(n)!.push(r.conflicts_recorded);
             await abandon(r);
           },
         },
@@ -65,7 +65,7 @@ export async function benchRegister(ctx: Context): Promise<SectionResult> {
           name: `register fresh ${n}`,
           run: async (round, rec) => {
             const r = await rec.time(`register fresh ${n}`, () => register(c, none[round]!));
-            if (rec.keep) fresh.get(n)!.push(r.conflicts.length);
+            if (rec.keep) fresh.get(n)!.push(r.conflicts_recorded);
             await abandon(r);
           },
         },

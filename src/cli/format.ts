@@ -160,13 +160,21 @@ function formatWarnings(warnings: readonly ParseWarning[], c: Palette): string[]
 
 export function formatRegister(r: RegisterResult, c: Palette = NO_COLOR): string {
   const lines = [formatIntent(r.intent, c)];
-  if (r.conflicts.length > 0) {
+  if (r.conflicts_recorded > 0) {
     lines.push(
       '',
-      `${r.conflicts.length} conflict(s) recorded:`,
+      `${r.conflicts_recorded} conflict(s) recorded:`,
       '',
       formatConflicts(r.conflicts, c),
     );
+    if (r.conflicts_omitted > 0) {
+      lines.push(
+        '',
+        c.dim(
+          `… and ${r.conflicts_omitted} more, not listed here (--max-conflicts): pggit conflicts ${shortId(r.intent.id)}`,
+        ),
+      );
+    }
   } else {
     lines.push('', 'no conflicts');
   }
@@ -204,6 +212,14 @@ export function formatCheck(
   } else {
     lines.push(`${r.conflicts_detected} conflict(s) would be recorded:`, '');
     lines.push(r.conflicts.map((x) => formatCheckConflict(x, c)).join('\n\n'));
+    if (r.conflicts_omitted > 0) {
+      lines.push(
+        '',
+        c.dim(
+          `… and ${r.conflicts_omitted} more, not listed here (--max-conflicts all lists every one)`,
+        ),
+      );
+    }
   }
   const w = formatWarnings(r.warnings, c);
   if (w.length > 0) lines.push('', ...w);

@@ -41,6 +41,7 @@ import {
 import { packageVersion } from '../client/version.js';
 import type { IntentInput, ParsedStatement } from '../detector/types.js';
 import type { InstallResult } from '../install/index.js';
+import { DEFAULT_MAX_CONFLICTS, listed } from '../registry/listing.js';
 import { type Palette, palette, useColor } from './color.js';
 import * as fmt from './format.js';
 import { permissionHint, speak } from './hints.js';
@@ -138,6 +139,12 @@ function parsePageLimit(value: string): number {
   const n = parsePositiveInt('--limit')(value);
   if (n > PAGE_LIMIT) throw new UsageError(`--limit must be at most ${PAGE_LIMIT}, not ${n}`);
   return n;
+}
+
+/** --max-conflicts: a positive integer, or "all" (1 at least, so the exit code always sees the worst). */
+function parseMaxConflicts(value: string): number | 'all' {
+  if (value.trim() === 'all') return 'all';
+  return parsePositiveInt('--max-conflicts')(value);
 }
 
 function parseLeaseSeconds(value: string): number {
@@ -263,7 +270,13 @@ async function loadAgainst(path: string): Promise<AgainstIntent[]> {
 
 async function offlineCheck(
   script: string,
-  opts: { agentId?: string; featureName?: string; tablesAffected?: string[]; against?: string },
+  opts: {
+    agentId?: string;
+    featureName?: string;
+    tablesAffected?: string[];
+    against?: string;
+    maxConflicts?: number | 'all';
+  },
 ) {
   const { parseScript, detectConflicts } = await import('../detector/index.js');
   const parsed = parseScript(script);
@@ -273,7 +286,12 @@ async function offlineCheck(
     warnings: parsed.warnings,
   };
   if (opts.against === undefined) {
-    return { conflicts_detected: 0, conflicts: [] as fmt.CheckConflictView[], ...base };
+    return {
+      conflicts_detected: 0,
+      conflicts: [] as fmt.CheckConflictView[],
+      conflicts_omitted: 0,
+      ...base,
+    };
   }
   const agent = requireAgent(opts.agentId);
   const feature = requireFeature(opts.featureName);
@@ -300,7 +318,17 @@ async function offlineCheck(
       });
     }
   }
-  return { conflicts_detected: conflicts.length, conflicts, ...base };
+  // listed as pggit_check lists them
+  const shown = listed(
+    conflicts,
+    opts.maxConflicts === 'all' ? null : (opts.maxConflicts ?? DEFAULT_MAX_CONFLICTS),
+  );
+  return {
+    conflicts_detected: conflicts.length,
+    conflicts: shown,
+    conflicts_omitted: conflicts.length - shown.length,
+    ...base,
+  };
 }
 
 /**
@@ -464,6 +492,12 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       .choices(FAIL_ON)
       .default('error');
 
+  const maxConflictsOption = () =>
+    new Option(
+      '--max-conflicts <n>',
+      `list at most this many conflicts, errors first, or "all" (default ${DEFAULT_MAX_CONFLICTS}; all are recorded and counted)`,
+    ).argParser(parseMaxConflicts);
+
   const scriptOptions = (cmd: Command) =>
     cmd
       .addOption(agentOption('who plans the change'))
@@ -483,6 +517,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     agentId?: string;
     featureName?: string;
     tablesAffected?: string[];
+    maxConflicts?: number | 'all';
     failOn: FailOn;
   }
 
@@ -504,6 +539,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
       'its lease: it expires unless heartbeat renews it (default: the lease_seconds setting, 1 day)',
       parseLeaseSeconds,
     )
+    .addOption(maxConflictsOption())
     .addOption(failOnOption())
     .action(
       async (
@@ -528,6 +564,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
             riskLevel: opts.riskLevel,
             metadata: opts.metadata,
             leaseSeconds: opts.leaseSeconds,
+            maxConflicts: opts.maxConflicts,
           }),
         );
         emit(cmd, result, fmt.formatRegister);
@@ -539,6 +576,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
     .description(
       'dry run of register, e.g. as a CI gate: the conflicts it would record; writes nothing',
     )
+    .addOption(maxConflictsOption())
     .addOption(failOnOption())
     .option('--offline', 'no database: parse the DDL, and detect conflicts with --against intents')
     .option(
@@ -571,6 +609,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
             featureName,
             schemaChanges: script.text,
             tablesAffected: opts.tablesAffected,
+            maxConflicts: opts.maxConflicts,
           }),
         );
         emit(cmd, result, (r, c) => fmt.formatCheck(r, c, script.files));

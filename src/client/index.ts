@@ -150,6 +150,16 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** [argument name, SQL type, value]; undefined and null values are left out of the call. */
 type Arg = readonly [name: string, type: string, value: unknown];
 
+/** An argument passed as SQL NULL (undefined and null leave it to its SQL default). */
+const SQL_NULL = Symbol('SQL NULL');
+
+/** maxConflicts as pggit_register and pggit_check take it: 'all' is SQL NULL. */
+const maxConflictsArg = (max: number | 'all' | undefined): Arg => [
+  'max_conflicts',
+  'int',
+  max === 'all' ? SQL_NULL : max,
+];
+
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export class PggitClient {
@@ -330,6 +340,10 @@ export class PggitClient {
     const named: string[] = [];
     for (const [name, type, value] of args) {
       if (value === undefined || value === null) continue;
+      if (value === SQL_NULL) {
+        named.push(`${quoteIdent(name)} => NULL::${type}`);
+        continue;
+      }
       values.push(value);
       named.push(`${quoteIdent(name)} => $${values.length}::${type}`);
     }
@@ -380,6 +394,7 @@ export class PggitClient {
         input.metadata === undefined ? undefined : JSON.stringify(input.metadata),
       ],
       ['lease_seconds', 'int', input.leaseSeconds],
+      maxConflictsArg(input.maxConflicts),
     ]);
   }
 
@@ -389,6 +404,7 @@ export class PggitClient {
       ['feature_name', 'text', input.featureName],
       ['schema_changes', 'text', input.schemaChanges],
       ['tables_affected', 'text[]', input.tablesAffected],
+      maxConflictsArg(input.maxConflicts),
     ]);
   }
 

@@ -154,8 +154,15 @@ export interface HistoryEntry {
 
 export interface RegisterResult {
   intent: Intent;
-  /** The conflicts recorded for the new intent (it is always `intent_a`). */
+  /** How many conflicts were recorded for the new intent. */
+  conflicts_recorded: number;
+  /**
+   * The conflicts recorded for the new intent (it is always `intent_a`), in
+   * id order: at most maxConflicts of them, errors kept before warnings.
+   */
   conflicts: Conflict[];
+  /** Recorded but not listed (past maxConflicts): getConflicts has them. */
+  conflicts_omitted: number;
   warnings: ParseWarning[];
   /** Owner rules whose objects it changes: it may not start before each owner approves (review). */
   required_reviews: RequiredReview[];
@@ -276,7 +283,10 @@ export interface CheckConflict {
 
 export interface CheckResult {
   conflicts_detected: number;
+  /** At most maxConflicts of them, errors kept before warnings. */
   conflicts: CheckConflict[];
+  /** Detected but not listed (past maxConflicts). */
+  conflicts_omitted: number;
   objects: DbObject[];
   statements?: { kind: string; text: string }[];
   warnings: ParseWarning[];
@@ -355,6 +365,11 @@ export interface RegisterInput {
   metadata?: Record<string, unknown>;
   /** Its lease, 1 second to a year (default: the installation's lease_seconds setting). */
   leaseSeconds?: number;
+  /**
+   * How many of the recorded conflicts the result lists, errors first (SQL's
+   * default: 100; 'all' for every one). All are recorded and counted either way.
+   */
+  maxConflicts?: number | 'all';
 }
 
 export interface CheckInput {
@@ -362,6 +377,8 @@ export interface CheckInput {
   featureName: string;
   schemaChanges: string;
   tablesAffected?: string[];
+  /** How many conflicts the result lists, errors first (SQL's default: 100; 'all' for every one). */
+  maxConflicts?: number | 'all';
 }
 
 export interface ListFilter {

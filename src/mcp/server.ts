@@ -54,19 +54,14 @@ const result = (value: Record<string, unknown>): CallToolResult => ({
 export const DEFAULT_MAX_CONFLICTS = 50;
 
 /**
- * At most `max` of the conflicts, errors first (each severity in pggit's
- * order), and how many were left out. On a hot table a result holds every
- * conflict with every intent there (600 of them, 326 KB, for 300 intents):
- * more than an agent can read, and nothing it needs to see at once.
+ * The conflicts pggit listed (at most max_conflicts, the errors kept before
+ * any warning), errors first for a model to read.
  */
-export function firstConflicts<T extends { severity: string }>(
-  conflicts: readonly T[],
-  max: number,
-): { shown: T[]; omitted: number } {
-  const errors = conflicts.filter((c) => c.severity === 'error');
-  const rest = conflicts.filter((c) => c.severity !== 'error');
-  const shown = [...errors, ...rest].slice(0, max);
-  return { shown, omitted: conflicts.length - shown.length };
+export function errorsFirst<T extends { severity: string }>(conflicts: readonly T[]): T[] {
+  return [
+    ...conflicts.filter((c) => c.severity === 'error'),
+    ...conflicts.filter((c) => c.severity !== 'error'),
+  ];
 }
 
 /** A tool error: `error [code]: message`, then detail and hint lines naming MCP tools. */
@@ -378,6 +373,7 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
           .describe(
             'the conflicts recorded (intent_a is the new intent), errors first, at most max_conflicts of them',
           ),
+        conflicts_recorded: z.number().int().describe('all of them, shown or not'),
         conflicts_omitted: z
           .number()
           .int()
@@ -400,12 +396,9 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
         riskLevel: a.risk_level,
         metadata: a.metadata,
         leaseSeconds: a.lease_seconds,
+        maxConflicts: a.max_conflicts ?? DEFAULT_MAX_CONFLICTS,
       });
-      const { shown, omitted } = firstConflicts(
-        r.conflicts,
-        a.max_conflicts ?? DEFAULT_MAX_CONFLICTS,
-      );
-      return { ...r, conflicts: shown, conflicts_omitted: omitted };
+      return { ...r, conflicts: errorsFirst(r.conflicts) };
     }),
   );
 
@@ -431,12 +424,9 @@ export function createServer(getClient: () => PggitClient, options: ServerOption
         featureName: a.feature_name,
         schemaChanges: a.schema_changes,
         tablesAffected: a.tables_affected,
+        maxConflicts: a.max_conflicts ?? DEFAULT_MAX_CONFLICTS,
       });
-      const { shown, omitted } = firstConflicts(
-        r.conflicts,
-        a.max_conflicts ?? DEFAULT_MAX_CONFLICTS,
-      );
-      return { ...r, conflicts: shown, conflicts_omitted: omitted };
+      return { ...r, conflicts: errorsFirst(r.conflicts) };
     }),
   );
 

@@ -42,11 +42,12 @@ export function create(plv8: Plv8, names: InstallNames) {
       }),
     detect: (a: unknown, b: unknown) =>
       detectConflicts(intentFromJson('intent_a', a), intentFromJson('intent_b', b)),
-    register: (...a: unknown[]) => reg.register(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]),
+    register: (...a: unknown[]) =>
+      reg.register(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]),
     heartbeat: (...a: unknown[]) => leases.heartbeat(r, a[0], a[1]),
     sweep: (limit: unknown) => leases.sweep(r, limit),
     rederive: () => rederive(r),
-    check: (...a: unknown[]) => reg.check(r, a[0], a[1], a[2], a[3]),
+    check: (...a: unknown[]) => reg.check(r, a[0], a[1], a[2], a[3], a[4]),
     markInProgress: (...a: unknown[]) => transitions.markInProgress(r, a[0], a[1], a[2]),
     markCompleted: (...a: unknown[]) => transitions.markCompleted(r, a[0], a[1], a[2]),
     markMerged: (...a: unknown[]) => transitions.markMerged(r, a[0], a[1], a[2]),

@@ -66,6 +66,7 @@ export interface SqlTrigger {
   fn: string;
 }
 
+import { DEFAULT_MAX_CONFLICTS } from '../registry/listing.js';
 import { statements } from '../registry/sql.js';
 
 /** The schema placeholder graphile-migrate fills in at install (see esbuild.config.mjs). */
@@ -109,6 +110,16 @@ const trigger = (
   agentApi: false,
   comment,
 });
+
+/**
+ * How many conflicts a registration's or a dry run's result lists (errors
+ * first): on a hot table there are hundreds; all are recorded and counted.
+ */
+const maxConflicts: SqlArg = {
+  name: 'max_conflicts',
+  type: 'integer',
+  default: String(DEFAULT_MAX_CONFLICTS),
+};
 
 export const functions: SqlFunction[] = [
   // first: the SQL functions below call them
@@ -216,6 +227,7 @@ export const functions: SqlFunction[] = [
         passAs: { type: 'text', expr: '$7::text' },
       },
       { name: 'lease_seconds', type: 'integer', default: 'NULL' },
+      maxConflicts,
     ],
     returns: 'jsonb',
     volatility: 'VOLATILE',
@@ -223,7 +235,7 @@ export const functions: SqlFunction[] = [
     apiResult: `r || jsonb_build_object('intent', ${S}.registered_json(r #>> '{intent,id}', r #> '{intent,conflicts_with}'))`,
     agentApi: true,
     comment:
-      'Declare an intent: parse its DDL, record conflicts with every active intent of other agents on both sides, allocate a branch.',
+      'Declare an intent: parse its DDL, record conflicts with every active intent of other agents on both sides, allocate a branch. The result lists at most max_conflicts of them (errors first; NULL for all) and counts the rest; pggit_get_conflicts has every one.',
   },
   {
     name: 'check',
@@ -233,12 +245,14 @@ export const functions: SqlFunction[] = [
       { name: 'feature_name', type: 'text' },
       { name: 'schema_changes', type: 'text' },
       { name: 'tables_affected', type: 'text[]', default: 'NULL' },
+      maxConflicts,
     ],
     returns: 'jsonb',
     volatility: 'STABLE',
     js: 'check',
     agentApi: true,
-    comment: 'Dry run of pggit_register: the conflicts it would record. Writes nothing.',
+    comment:
+      'Dry run of pggit_register: the conflicts it would record, at most max_conflicts of them listed (errors first; NULL for all) and all counted. Writes nothing.',
   },
   {
     name: 'get_intent',

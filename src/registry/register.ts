@@ -27,6 +27,7 @@ import type { Registry } from './context.js';
 import { invalidArgument } from './errors.js';
 import { checkAgent, requireReadCommitted, type Session } from './identity.js';
 import type { Status } from './lifecycle.js';
+import { listed } from './listing.js';
 import type { ConflictRow } from './rows.js';
 import {
   adviceFor,
@@ -84,6 +85,8 @@ export interface FoundConflict extends ConflictReport {
   resolution_suggestions_b: string[];
   /** The severity rule that set the severity, if one did. */
   severity_rule: number | null;
+  /** Its place in the order found. */
+  seq: number;
 }
 
 /** The detector's advice and the rules' (the detector's own list when no rule adds any). */
@@ -98,6 +101,33 @@ const withAdvice = (advice: string[], extra: readonly string[]) =>
   extra.length === 0 ? advice : [...advice, ...extra];
 
 /**
+ * The conflicts found, as they are found: every one, or (`max`) only those a
+ * result of at most `max` can list (the first `max` errors and the first
+ * `max` warnings; listed() picks among them). The others are counted and
+ * dropped at once: on a hot table they are most of them, and a conflict
+ * kept until the end is copied by every young-generation collection on the way.
+ */
+class Found {
+  readonly errors: FoundConflict[] = [];
+  readonly warnings: FoundConflict[] = [];
+  total = 0;
+  constructor(readonly max: number | null) {}
+  add(c: FoundConflict): void {
+    this.total++;
+    const into = c.severity === 'error' || this.max === null ? this.errors : this.warnings;
+    if (this.max === null || into.length < this.max) into.push(c);
+  }
+  /** What a result lists, in the order found. */
+  listed(): FoundConflict[] {
+    if (this.max === null) return this.errors;
+    return listed(
+      [...this.errors, ...this.warnings].sort((x, y) => x.seq - y.seq),
+      this.max,
+    );
+  }
+}
+
+/**
  * Conflicts between the newcomer and every candidate, with advice for both
  * sides, after the rules: a severity rule may change a conflict's severity or
  * drop it, an advice rule adds advice.
@@ -108,8 +138,9 @@ function findConflicts(
   metadata: Record<string, unknown>,
   rules: Rule[],
   bothSides: boolean,
-): FoundConflict[] {
-  const found: FoundConflict[] = [];
+  max: number | null,
+): Found {
+  const found = new Found(max);
   for (const { candidate: other, prepared: theirs, metadata: theirMeta } of candidates(r, mine)) {
     const reports = detectPrepared(mine, theirs);
     if (reports.length === 0) continue;
@@ -139,7 +170,8 @@ function findConflicts(
       const back = reportOfType(theirSide, report.conflict_type);
       // a literal, not {...report, …}: V8 gives each spread-and-extended
       // object a hidden class of its own (about 80 times slower in Node)
-      found.push({
+      found.add({
+        seq: found.total,
         conflict_type: report.conflict_type,
         affected_objects: report.affected_objects,
         severity,
@@ -176,13 +208,19 @@ interface Assigned {
 }
 
 /**
- * Records the conflicts in one statement and returns them as the table holds
- * them (the row as to_jsonb renders it, without the other side's advice), in
- * id order. Only the id and created_at come back from the database: the
- * rest is what was written, and the other columns start at their defaults.
- * test/registry/lifecycle.test.ts compares the result with the stored rows.
+ * Records the conflicts in one statement and returns those `max` lets the
+ * result list (see listed) as the table holds them (the row as to_jsonb
+ * renders it, without the other side's advice), in id order. Only the id and
+ * created_at come back from the database: the rest is what was written, and
+ * the other columns start at their defaults. test/registry/lifecycle.test.ts
+ * compares the result with the stored rows.
  */
-function recordConflicts(r: Registry, id: string, conflicts: FoundConflict[]): ConflictRow[] {
+function recordConflicts(
+  r: Registry,
+  id: string,
+  conflicts: FoundConflict[],
+  max: number | null,
+): ConflictRow[] {
   const assigned = new Map<string, Assigned>();
   for (const a of r.rows<Assigned>(r.sql.insertConflicts, [
     id,
@@ -199,7 +237,7 @@ function recordConflicts(r: Registry, id: string, conflicts: FoundConflict[]): C
     // one conflict per (pair, type): the table's unique index says so
     assigned.set(`${a.intent_b} ${a.conflict_type}`, a);
   }
-  const out: ConflictRow[] = [];
+  const stored: { c: FoundConflict; a: Assigned; severity: string }[] = [];
   for (const c of conflicts) {
     const a = assigned.get(`${c.other.id} ${c.conflict_type}`);
     if (a === undefined) {
@@ -207,23 +245,24 @@ function recordConflicts(r: Registry, id: string, conflicts: FoundConflict[]): C
         `pggit: the insert returned no ${c.conflict_type} conflict with ${c.other.id}`,
       );
     }
-    out.push({
-      id: a.id,
-      intent_a: id,
-      intent_b: c.other.id,
-      conflict_type: c.conflict_type,
-      affected_objects: c.affected_objects,
-      severity: c.severity,
-      resolution_suggestions: c.resolution_suggestions,
-      reviewed: false,
-      reviewed_at: null,
-      reviewed_by: null,
-      resolution_notes: null,
-      severity_rule: c.severity_rule,
-      created_at: a.created_at,
-    });
+    stored.push({ c, a, severity: c.severity });
   }
-  return out.sort((x, y) => x.id - y.id);
+  stored.sort((x, y) => x.a.id - y.a.id);
+  return listed(stored, max).map(({ c, a }) => ({
+    id: a.id,
+    intent_a: id,
+    intent_b: c.other.id,
+    conflict_type: c.conflict_type,
+    affected_objects: c.affected_objects,
+    severity: c.severity,
+    resolution_suggestions: c.resolution_suggestions,
+    reviewed: false,
+    reviewed_at: null,
+    reviewed_by: null,
+    resolution_notes: null,
+    severity_rule: c.severity_rule,
+    created_at: a.created_at,
+  }));
 }
 
 export function register(
@@ -236,9 +275,11 @@ export function register(
   riskArg: unknown,
   metadataArg: unknown,
   leaseArg: unknown,
+  maxArg: unknown,
 ) {
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed, keys } = mine;
+  const max = v.maxConflicts(maxArg);
   const duration = v.estimatedDuration(durationArg);
   const risk = v.riskLevel(riskArg);
   const meta = v.metadata(metadataArg);
@@ -251,7 +292,8 @@ export function register(
   checkAgent(s, intent.agent_id);
   requireReadCommitted(s, 'pggit_register');
   const { rules } = s;
-  const conflicts = findConflicts(r, mine, meta.value, rules, true);
+  // every conflict is recorded: all of them kept
+  const conflicts = findConflicts(r, mine, meta.value, rules, true, null).listed();
 
   // the other sides, in registration order (candidates come in seq order):
   // the new intent's conflicts_with
@@ -281,7 +323,7 @@ export function register(
   let created: { id: string } | undefined;
   while (created === undefined) created = r.row<{ id: string }>(r.sql.insertIntent, values);
 
-  const recorded = conflicts.length === 0 ? [] : recordConflicts(r, created.id, conflicts);
+  const recorded = conflicts.length === 0 ? [] : recordConflicts(r, created.id, conflicts, max);
   // Objects an owner rule protects: the owner reviews before the intent starts.
   const reviews = requiredReviews(r, rules, intent.agent_id, parsed.objects);
   if (reviews.length > 0) r.exec(r.sql.insertRequiredReviews, [created.id, reviews]);
@@ -289,7 +331,9 @@ export function register(
   // values), with these conflicts_with (registered_json).
   return {
     intent: { id: created.id, conflicts_with: others },
+    conflicts_recorded: conflicts.length,
     conflicts: recorded,
+    conflicts_omitted: conflicts.length - recorded.length,
     warnings: parsed.warnings,
     required_reviews: reviews,
     advice: adviceForIntent(rules, parsed.objects, meta.value),
@@ -302,14 +346,18 @@ export function check(
   featureNameArg: unknown,
   schemaChangesArg: unknown,
   tablesArg: unknown,
+  maxArg: unknown,
 ) {
   const mine = validateIntent(agentIdArg, featureNameArg, schemaChangesArg, tablesArg);
   const { intent, parsed } = mine;
+  const max = v.maxConflicts(maxArg);
   const rules = loadRules(r);
-  const conflicts = findConflicts(r, mine, {}, rules, false);
+  const found = findConflicts(r, mine, {}, rules, false, max);
+  const shown = found.listed();
   return {
-    conflicts_detected: conflicts.length,
-    conflicts: conflicts.map((c) => ({
+    conflicts_detected: found.total,
+    conflicts_omitted: found.total - shown.length,
+    conflicts: shown.map((c) => ({
       intent_a: null,
       intent_b: c.other.id,
       conflict_type: c.conflict_type,

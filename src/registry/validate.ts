@@ -151,6 +151,18 @@ export function pageSize(value: unknown): number {
   return value;
 }
 
+/**
+ * How many conflicts a result lists: 0 or more, or null for all of them
+ * (SQL NULL; every conflict is recorded and counted either way).
+ */
+export function maxConflicts(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw invalidArgument('max_conflicts must be an integer of 0 or more, or NULL for all');
+  }
+  return value;
+}
+
 export function conflictId(value: unknown, name = 'conflict_id'): number {
   if (value === null || value === undefined) throw invalidArgument(`${name} must not be NULL`);
   if (typeof value !== 'number' || !Number.isInteger(value)) {

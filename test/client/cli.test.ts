@@ -532,6 +532,34 @@ describe('conflicts, resolve, the lifecycle, history', () => {
     }
   });
 
+  it('check --max-conflicts lists that many, errors first, counts the rest, and still exits 3', async () => {
+    const args = [
+      'check',
+      '-a',
+      'life-c',
+      '-n',
+      'life phone3',
+      '-s',
+      'ALTER TABLE life_u ADD COLUMN phone text',
+    ];
+    const all = json<CheckResult>(await cli([...args, '--max-conflicts', 'all', '--json']), 3);
+    expect(all.conflicts_detected).toBe(4);
+    expect(all.conflicts).toHaveLength(4);
+    const one = json<CheckResult>(await cli([...args, '--max-conflicts', '1', '--json']), 3);
+    expect(one.conflicts.map((c) => c.severity)).toEqual(['error']);
+    expect(one.conflicts_detected).toBe(4);
+    expect(one.conflicts_omitted).toBe(3);
+    const text = await cli([...args, '--max-conflicts', '1']);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain('4 conflict(s) would be recorded');
+    expect(text.stdout).toContain(
+      '… and 3 more, not listed here (--max-conflicts all lists every one)',
+    );
+    const zero = await cli([...args, '--max-conflicts', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--max-conflicts must be a positive integer');
+  });
+
   it('resolve records the reviewer (--agent-id), then start, complete, merge record who and why', async () => {
     const conflicts = json<Conflict[]>(await cli(['conflicts', b.id, '--json']));
     for (const c of conflicts) {

@@ -140,6 +140,7 @@ describe('pggit mcp: tools', () => {
     expect(register?.outputSchema?.required).toEqual([
       'intent',
       'conflicts',
+      'conflicts_recorded',
       'conflicts_omitted',
       'warnings',
       'required_reviews',
