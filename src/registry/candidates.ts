@@ -38,15 +38,28 @@ interface Prepared {
   metadata: Record<string, unknown>;
   /** The model version of the objects it was prepared from. */
   modelVersion: number;
+  /** When it was last used (a counter): the least recently used go first. */
+  used: number;
 }
 
 /**
- * Prepared candidates by id, in least-recently-used order. An entry counts
- * only for the model version it was prepared from (rederive.ts changes an
- * intent's version when it derives it again).
+ * Prepared candidates by id. An entry counts only for the model version it
+ * was prepared from (rederive.ts changes an intent's version when it derives
+ * it again). A hit only stamps the entry: moving it to the end of the Map
+ * would store the id string just read (a young object) in the old Map, and
+ * churn its table, at every candidate of every call.
  */
 const cache = new Map<string, Prepared>();
 export const CACHE_LIMIT = 5_000;
+let clock = 0;
+
+/** Over the limit: the least recently used go, down to 90% of it (one sort now and then). */
+function evict(): void {
+  if (cache.size <= CACHE_LIMIT) return;
+  const byUse = [...cache].sort((x, y) => x[1].used - y[1].used);
+  const drop = cache.size - Math.floor(CACHE_LIMIT * 0.9);
+  for (let i = 0; i < drop; i++) cache.delete((byUse[i] as [string, Prepared])[0]);
+}
 
 function cached(c: Candidate): Prepared | undefined {
   const p = cache.get(c.id);
@@ -65,7 +78,7 @@ function prepare(c: Candidate, s: Stored): Prepared {
     c.model_version === MODEL_VERSION
       ? prepareIntent(intent, { statements: [], objects: s.objects, warnings: [] })
       : prepareIntent(intent);
-  return { prepared, metadata: s.metadata, modelVersion: c.model_version };
+  return { prepared, metadata: s.metadata, modelVersion: c.model_version, used: 0 };
 }
 
 export function candidates(
@@ -83,8 +96,7 @@ export function candidates(
     for (const c of missing) {
       const s = byId.get(c.id);
       if (s !== undefined) {
-        cache.delete(c.id); // another version's entry
-        cache.set(c.id, prepare(c, s));
+        cache.set(c.id, prepare(c, s)); // new, or in place of another version's
       }
     }
   }
@@ -92,10 +104,9 @@ export function candidates(
   for (const c of found) {
     const p = cached(c);
     if (p === undefined) continue; // gone meanwhile (cannot happen under our locks)
-    cache.delete(c.id); // most recently used goes last
-    cache.set(c.id, p);
+    p.used = ++clock;
     out.push({ candidate: c, prepared: p.prepared, metadata: p.metadata });
   }
-  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  evict();
   return out;
 }
