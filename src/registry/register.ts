@@ -108,18 +108,24 @@ const withAdvice = (advice: string[], extra: readonly string[]) =>
  * kept until the end is copied by every young-generation collection on the way.
  */
 class Found {
+  /** With no max: every conflict found. */
+  readonly all: FoundConflict[] = [];
   readonly errors: FoundConflict[] = [];
   readonly warnings: FoundConflict[] = [];
   total = 0;
   constructor(readonly max: number | null) {}
   add(c: FoundConflict): void {
     this.total++;
-    const into = c.severity === 'error' || this.max === null ? this.errors : this.warnings;
-    if (this.max === null || into.length < this.max) into.push(c);
+    if (this.max === null) {
+      this.all.push(c);
+      return;
+    }
+    const into = c.severity === 'error' ? this.errors : this.warnings;
+    if (into.length < this.max) into.push(c);
   }
   /** What a result lists, in the order found. */
   listed(): FoundConflict[] {
-    if (this.max === null) return this.errors;
+    if (this.max === null) return this.all;
     return listed(
       [...this.errors, ...this.warnings].sort((x, y) => x.seq - y.seq),
       this.max,
