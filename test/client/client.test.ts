@@ -909,3 +909,33 @@ describe('getIntents()', () => {
     expect(await client.getIntents(['abc'])).toEqual([await client.getIntent('abc')]);
   });
 });
+
+describe('maxConflicts', () => {
+  it("lists 100 by default, a number, or every one with 'all' (SQL NULL); all are recorded", async () => {
+    // 51 intents on one table, each adding a column and a constraint: a
+    // newcomer of the same shape meets each twice, 102 conflicts
+    const shape = (c: string) =>
+      `ALTER TABLE mc_hot ADD COLUMN ${c} int; ALTER TABLE mc_hot ADD CONSTRAINT mc_${c}_check CHECK (${c} > 0)`;
+    for (let i = 0; i < 51; i++) {
+      await client.register({
+        agentId: `mc-${i}`,
+        featureName: `mc ${i}`,
+        schemaChanges: shape(`c${i}`),
+      });
+    }
+    const input = { agentId: 'mc-new', featureName: 'mc new', schemaChanges: shape('cnew') };
+    const byDefault = await client.check(input);
+    expect([
+      byDefault.conflicts_detected,
+      byDefault.conflicts.length,
+      byDefault.conflicts_omitted,
+    ]).toEqual([102, 100, 2]);
+    const all = await client.check({ ...input, maxConflicts: 'all' });
+    expect([all.conflicts.length, all.conflicts_omitted]).toEqual([102, 0]);
+    const five = await client.register({ ...input, maxConflicts: 5 });
+    expect([five.conflicts_recorded, five.conflicts.length, five.conflicts_omitted]).toEqual([
+      102, 5, 97,
+    ]);
+    expect(await client.getConflicts(five.intent.id)).toHaveLength(102);
+  });
+});
