@@ -12,6 +12,7 @@ import type {
   ConflictReport,
   ConflictType,
   DbObject,
+  DetectOptions,
   IntentInput,
   ObjectAction,
   ParseOptions,
@@ -373,9 +374,17 @@ function anyStartsWith(shared: [string, DbObject[], DbObject[]][], prefix: strin
   return false;
 }
 
+/** The advice of reports made without it (never written to). */
+const NO_ADVICE = Object.freeze([]) as unknown as string[];
+
 /** Compares two prepared intents. Same agent → no conflicts. */
-export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictReport[] {
+export function detectPrepared(
+  a: PreparedIntent,
+  b: PreparedIntent,
+  options?: DetectOptions,
+): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
+  const say = options?.advice !== false;
   const out = new Map<ConflictType, ConflictReport>();
   const other = b.who;
   const after = b.after;
@@ -389,7 +398,7 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       conflict_type: type,
       severity,
       affected_objects: sorted(objects),
-      resolution_suggestions: advice,
+      resolution_suggestions: say ? advice : NO_ADVICE,
     });
   };
 
@@ -405,9 +414,16 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
   for (const t of a.touched.keys()) if (b.touched.has(t)) both.push(t);
   const tables = sorted(both);
   if (tables.length > 0) {
-    put('table', 'warning', tables, [
-      `Coordinate with ${other}: both change ${list(tables)}; apply your migration ${after}, or review the two migrations together before either runs.`,
-    ]);
+    put(
+      'table',
+      'warning',
+      tables,
+      say
+        ? [
+            `Coordinate with ${other}: both change ${list(tables)}; apply your migration ${after}, or review the two migrations together before either runs.`,
+          ]
+        : NO_ADVICE,
+    );
   }
 
   // column
@@ -417,6 +433,7 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
     if (!g.startsWith('column:')) continue;
     const q = objsA[0]?.qualified as string;
     cols.push(q);
+    if (!say) continue;
     const va = verbs(objsA);
     const same = va === verbs(objsB);
     const vb = verbs(objsB, 'add', true);
@@ -439,6 +456,7 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       const fb = objsB.find((x) => sigCompatible(fa, x));
       if (!fb) continue;
       fns.push(fa.qualified);
+      if (!say) continue;
       const va = verbs([fa], 'redefine');
       const vb = verbs([fb], 'redefine', true);
       fnAdvice.push(
@@ -458,20 +476,22 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
     const q = objsA[0]?.qualified as string;
     idx.push(q);
     const defines = (xs: DbObject[]) => xs.some((o) => o.action === 'create');
-    idxAdvice.push(
-      defines(objsA) && defines(objsB)
-        ? `Coordinate with ${other}: both define index ${q}; keep a single definition, or give yours another name.`
-        : `Coordinate with ${other}: you ${verbs(objsA, 'define')} index ${q} and it ${verbs(objsB, 'define', true)} it; agree on whether the index stays, and apply your change ${after}.`,
-    );
+    if (say)
+      idxAdvice.push(
+        defines(objsA) && defines(objsB)
+          ? `Coordinate with ${other}: both define index ${q}; keep a single definition, or give yours another name.`
+          : `Coordinate with ${other}: you ${verbs(objsA, 'define')} index ${q} and it ${verbs(objsB, 'define', true)} it; agree on whether the index stays, and apply your change ${after}.`,
+      );
   }
   for (const ia of a.indexCreates) {
     for (const ib of b.indexCreates) {
       if (ia.table !== ib.table || ia.qualified === ib.qualified) continue;
       if (!sameColumns(ia.columns, ib.columns)) continue;
       idx.push(ia.qualified, ib.qualified);
-      idxAdvice.push(
-        `Combine the two index definitions on ${ia.table} (${(ia.columns ?? []).join(', ')}) into one: yours is ${ia.qualified}, ${other} creates ${ib.qualified}; drop yours from your migration, or agree to keep only one.`,
-      );
+      if (say)
+        idxAdvice.push(
+          `Combine the two index definitions on ${ia.table} (${(ia.columns ?? []).join(', ')}) into one: yours is ${ia.qualified}, ${other} creates ${ib.qualified}; drop yours from your migration, or agree to keep only one.`,
+        );
     }
   }
   if (idx.length > 0) put('index', 'warning', idx, sorted(idxAdvice));
@@ -484,11 +504,12 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
     const o = objsA[0] as DbObject;
     sameCons.push(o.qualified);
     const defines = (xs: DbObject[]) => xs.some((x) => x.action === 'create');
-    consAdvice.push(
-      defines(objsA) && defines(objsB)
-        ? `Coordinate with ${other}: both define constraint ${o.qualified} on ${o.table}; keep one definition, or give yours another name, and apply your change ${after}.`
-        : `Coordinate with ${other}: you ${verbs(objsA, 'define')} constraint ${o.qualified} on ${o.table} and it ${verbs(objsB, 'define', true)} it; agree on the constraint's final definition and apply your change ${after}.`,
-    );
+    if (say)
+      consAdvice.push(
+        defines(objsA) && defines(objsB)
+          ? `Coordinate with ${other}: both define constraint ${o.qualified} on ${o.table}; keep one definition, or give yours another name, and apply your change ${after}.`
+          : `Coordinate with ${other}: you ${verbs(objsA, 'define')} constraint ${o.qualified} on ${o.table} and it ${verbs(objsB, 'define', true)} it; agree on the constraint's final definition and apply your change ${after}.`,
+      );
   }
   if (sameCons.length > 0) put('constraint', 'error', sameCons, sorted(consAdvice));
   else {
@@ -500,9 +521,10 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       const namesB = cb.get(t);
       if (!namesB) continue;
       objs.push(...namesA, ...namesB);
-      adv.push(
-        `Both you and ${other} add or drop constraints on ${t} (yours: ${list(sorted(namesA))}; theirs: ${list(sorted(namesB))}); apply your migration ${after} and check that existing rows satisfy both sets of constraints.`,
-      );
+      if (say)
+        adv.push(
+          `Both you and ${other} add or drop constraints on ${t} (yours: ${list(sorted(namesA))}; theirs: ${list(sorted(namesB))}); apply your migration ${after} and check that existing rows satisfy both sets of constraints.`,
+        );
     }
     if (objs.length > 0) put('constraint', 'warning', objs, sorted(adv));
   }
@@ -513,9 +535,11 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       'timing',
       'warning',
       [a.feature],
-      [
-        `${other} is already working on the same feature (normalised name "${a.feature}"); agree with ${b.intent.agent_id} on who does what before starting, or register under a distinct feature name.`,
-      ],
+      say
+        ? [
+            `${other} is already working on the same feature (normalised name "${a.feature}"); agree with ${b.intent.agent_id} on who does what before starting, or register under a distinct feature name.`,
+          ]
+        : NO_ADVICE,
     );
   }
 
@@ -540,8 +564,9 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
         }
       }
       if (!hit) continue;
-      const shown = r.kind === 'function' ? fnDisplay(r) : r.qualified;
       dep.add(r.qualified);
+      if (!say) continue;
+      const shown = r.kind === 'function' ? fnDisplay(r) : r.qualified;
       const how =
         r.action === 'drop'
           ? `drop${aRemoves ? '' : 's'} ${shown}`
@@ -574,13 +599,15 @@ export function detectPrepared(a: PreparedIntent, b: PreparedIntent): ConflictRe
       if (type === 'type' && la && lb && !la.some((v) => lb.includes(v))) {
         // different values added to one enum: only their order is at stake
         ordering.push(q);
-        advice.push(
-          `Coordinate with ${other}: you add ${labels(la)} and it adds ${labels(lb)} to enum ${q}; PostgreSQL keeps values in the order they are added, so agree on the order (ADD VALUE ... BEFORE/AFTER) if it matters, and apply yours ${after}.`,
-        );
+        if (say)
+          advice.push(
+            `Coordinate with ${other}: you add ${labels(la)} and it adds ${labels(lb)} to enum ${q}; PostgreSQL keeps values in the order they are added, so agree on the order (ADD VALUE ... BEFORE/AFTER) if it matters, and apply yours ${after}.`,
+          );
       } else {
-        advice.push(
-          `Coordinate with ${other}: both change ${type} ${q}; combine the definitions and apply them once, ${after}.`,
-        );
+        if (say)
+          advice.push(
+            `Coordinate with ${other}: both change ${type} ${q}; combine the definitions and apply them once, ${after}.`,
+          );
       }
     }
     if (objs.length === 0) continue;

@@ -151,3 +151,14 @@ export interface ConflictReport {
   /** Deterministic, concrete advice naming the other agent, its feature and the objects. */
   resolution_suggestions: string[];
 }
+
+/** How `detectPrepared` reports. */
+export interface DetectOptions {
+  /**
+   * false: every report with no advice (an empty list), which is most of
+   * the work on a hot table, for a caller that lists only some of the
+   * reports and asks again, with advice, for those (pggit_check). The
+   * types, severities and objects are the same either way.
+   */
+  advice?: boolean;
+}

@@ -20,7 +20,7 @@ import {
   parseScript,
   prepareIntent,
 } from '../detector/index.js';
-import type { ConflictReport, ParseResult } from '../detector/types.js';
+import type { ConflictReport, DetectOptions, ParseResult } from '../detector/types.js';
 import { branchSlug } from './branch.js';
 import { type Candidate, candidates } from './candidates.js';
 import type { Registry } from './context.js';
@@ -97,6 +97,9 @@ function reportOfType(reports: ConflictReport[], type: string): ConflictReport |
   return undefined;
 }
 
+/** Reports without advice: a result lists the advice of the conflicts it keeps only. */
+const NO_ADVICE_PLEASE: DetectOptions = Object.freeze({ advice: false });
+
 const withAdvice = (advice: string[], extra: readonly string[]) =>
   extra.length === 0 ? advice : [...advice, ...extra];
 
@@ -114,6 +117,15 @@ class Found {
   readonly warnings: FoundConflict[] = [];
   total = 0;
   constructor(readonly max: number | null) {}
+  /** Whether a conflict of this severity would be kept (else add() only counts it). */
+  keeps(severity: string): boolean {
+    if (this.max === null) return true;
+    return (severity === 'error' ? this.errors : this.warnings).length < this.max;
+  }
+  /** Counts a conflict that is not kept. */
+  skip(): void {
+    this.total++;
+  }
   add(c: FoundConflict): void {
     this.total++;
     if (this.max === null) {
@@ -147,9 +159,14 @@ function findConflicts(
   max: number | null,
 ): Found {
   const found = new Found(max);
+  // With a max, most conflicts of a hot table are counted and never listed:
+  // they are found without advice (most of the cost), and a candidate is
+  // compared again, with advice, only when one of its conflicts is kept.
+  const lean = max !== null;
   for (const { candidate: other, prepared: theirs, metadata: theirMeta } of candidates(r, mine)) {
-    const reports = detectPrepared(mine, theirs);
+    const reports = detectPrepared(mine, theirs, lean ? NO_ADVICE_PLEASE : undefined);
     if (reports.length === 0) continue;
+    let advised = lean ? undefined : reports;
     // a dry run shows only the newcomer's side
     const theirSide = bothSides ? detectPrepared(theirs, mine) : [];
     for (const report of reports) {
@@ -168,11 +185,17 @@ function findConflicts(
         severity = set.severity;
         rule = set.rule;
       }
+      if (!found.keeps(severity)) {
+        found.skip();
+        continue;
+      }
+      if (advised === undefined) advised = detectPrepared(mine, theirs);
+      const advice = (reportOfType(advised, report.conflict_type) ?? report).resolution_suggestions;
       const extra =
         rules.length === 0
           ? NO_ADVICE
           : adviceFor(rules, report.conflict_type, report.affected_objects, [metadata, theirMeta]);
-      const mineAdvice = withAdvice(report.resolution_suggestions, extra);
+      const mineAdvice = withAdvice(advice, extra);
       const back = reportOfType(theirSide, report.conflict_type);
       // a literal, not {...report, …}: V8 gives each spread-and-extended
       // object a hidden class of its own (about 80 times slower in Node)

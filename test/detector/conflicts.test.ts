@@ -537,6 +537,24 @@ describe('conflictKeys', () => {
     expect(conflicting).toBeGreaterThan(300);
   }, 60_000);
 
+  it('advice: false gives the same reports with no advice, and nothing else changes (property)', () => {
+    let conflicting = 0;
+    fc.assert(
+      fc.property(intent, intent, (a, b) => {
+        const pa = prepareIntent(a);
+        const pb = prepareIntent(b);
+        const full = detectPrepared(pa, pb);
+        const lean = detectPrepared(pa, pb, { advice: false });
+        if (full.length > 0) conflicting++;
+        expect(lean).toEqual(full.map((r) => ({ ...r, resolution_suggestions: [] })));
+        // the lean comparison leaves the prepared intents as they were
+        expect(detectPrepared(pa, pb)).toEqual(full);
+      }),
+      { seed: 45, numRuns: 1500 },
+    );
+    expect(conflicting).toBeGreaterThan(300);
+  }, 60_000);
+
   it('prepareIntent from the stored objects alone detects exactly as from a fresh parse (property)', () => {
     fc.assert(
       fc.property(intent, intent, (a, b) => {
