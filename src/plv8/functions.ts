@@ -397,6 +397,11 @@ export const functions: SqlFunction[] = [
     'BEFORE INSERT OR UPDATE on tb_pggit_intent: enforces the lifecycle for API calls and direct SQL alike.',
   ),
   trigger(
+    'intent_fixed',
+    plpgsql(sql.intentFixedFn),
+    'BEFORE UPDATE OF what an intent declared on tb_pggit_intent: refuses (55000) a change to it; its objects change only with its model version.',
+  ),
+  trigger(
     'intent_audit',
     plpgsql(sql.intentAuditFn),
     'AFTER INSERT OR UPDATE on tb_pggit_intent: appends the history row and sends the pggit notification.',
@@ -608,6 +613,17 @@ export const triggers: SqlTrigger[] = [
     events: 'INSERT OR UPDATE',
     level: 'ROW',
     fn: 'intent_guard',
+  },
+  {
+    // only when one of these columns is set: a status change or a heartbeat
+    // compares none of them
+    name: 'pggit_intent_fixed',
+    table: 'tb_pggit_intent',
+    timing: 'BEFORE',
+    events:
+      'UPDATE OF feature_name, feature_key, schema_changes, tables_affected, metadata, objects, object_keys',
+    level: 'ROW',
+    fn: 'intent_fixed',
   },
   {
     name: 'pggit_intent_audit',

@@ -582,6 +582,33 @@ BEGIN
 END`,
 
     /**
+     * plpgsql trigger, BEFORE UPDATE OF the declared columns on
+     * tb_pggit_intent: what an intent declared never changes (a backend
+     * keeps candidates prepared from it: candidates.ts), and its derived
+     * objects and keys change only with its model version (rederive.ts).
+     */
+    intentFixedFn: `
+BEGIN
+  IF NEW.feature_name IS DISTINCT FROM OLD.feature_name
+     OR NEW.feature_key IS DISTINCT FROM OLD.feature_key THEN
+    RAISE EXCEPTION 'feature_name of intent % cannot change', OLD.id USING ERRCODE = '55000',
+      HINT = 'register a new intent under the new name, and abandon this one';
+  ELSIF NEW.schema_changes IS DISTINCT FROM OLD.schema_changes
+     OR NEW.tables_affected IS DISTINCT FROM OLD.tables_affected THEN
+    RAISE EXCEPTION 'the declared changes of intent % cannot change', OLD.id USING ERRCODE = '55000',
+      HINT = 'register a new intent with the new DDL, and abandon this one';
+  ELSIF NEW.metadata IS DISTINCT FROM OLD.metadata THEN
+    RAISE EXCEPTION 'metadata of intent % cannot change', OLD.id USING ERRCODE = '55000';
+  ELSIF (NEW.objects IS DISTINCT FROM OLD.objects OR NEW.object_keys IS DISTINCT FROM OLD.object_keys)
+        AND NEW.model_version IS NOT DISTINCT FROM OLD.model_version THEN
+    RAISE EXCEPTION 'objects of intent % change only with its model_version', OLD.id
+      USING ERRCODE = '55000',
+      HINT = 'pggit install derives them again when the object model changes';
+  END IF;
+  RETURN NEW;
+END`,
+
+    /**
      * plpgsql trigger, AFTER INSERT OR UPDATE on tb_pggit_intent: the history
      * row of every insert and status change, and a notification. Reason and
      * actor come from the API (pggit.reason, pggit.changed_by); a direct

@@ -132,6 +132,47 @@ describe('direct SQL obeys the same rules and is audited', () => {
   });
 });
 
+describe('what an intent declared never changes, for the table owner too', () => {
+  // a backend keeps the candidates it has prepared (candidates.ts): these
+  // columns are read once per backend, so a change would go unseen
+  const cases: [string, RegExp][] = [
+    ["feature_name = 'renamed'", /feature_name of intent .* cannot change/],
+    ["feature_key = 'renamed'", /feature_name of intent .* cannot change/],
+    [`schema_changes = '["DROP TABLE users"]'`, /declared changes of intent .* cannot change/],
+    [`tables_affected = '["public.other"]'`, /declared changes of intent .* cannot change/],
+    ['metadata = \'{"k": 1}\'', /metadata of intent .* cannot change/],
+    ["objects = '[]'", /objects of intent .* change only with its model_version/],
+    ["object_keys = '{}'", /objects of intent .* change only with its model_version/],
+  ];
+  for (const [set, message] of cases) {
+    it(`refuses SET ${set} (55000) and leaves the row as it was`, async () => {
+      const { intent } = await fresh();
+      const row = 'SELECT to_jsonb(i) AS r FROM pggit.tb_pggit_intent i WHERE id = $1';
+      const before = (await db.query(row, [intent.id])).rows[0]?.r;
+      await expectSqlError(
+        db.query(`UPDATE pggit.tb_pggit_intent SET ${set} WHERE id = $1`, [intent.id]),
+        '55000',
+        message,
+      );
+      expect((await db.query(row, [intent.id])).rows[0]?.r).toEqual(before);
+    });
+  }
+
+  it('lets the objects change with the model version, and a status change through', async () => {
+    const { intent } = await fresh();
+    const r = await db.query(
+      `UPDATE pggit.tb_pggit_intent SET objects = '[]', object_keys = '{}', model_version = 1
+        WHERE id = $1 RETURNING objects, object_keys, model_version`,
+      [intent.id],
+    );
+    expect(r.rows[0]).toEqual({ objects: [], object_keys: [], model_version: 1 });
+    // the same value set again is not a change
+    await db.query('UPDATE pggit.tb_pggit_intent SET metadata = metadata WHERE id = $1', [
+      intent.id,
+    ]);
+  });
+});
+
 describe('the history is append-only, for the table owner too', () => {
   it('UPDATE, DELETE and TRUNCATE raise 42501', async () => {
     const { intent } = await fresh();
