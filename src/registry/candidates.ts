@@ -9,7 +9,8 @@
  * the prepared form of the candidates it has met (bounded, least recently
  * used first out): on a hot table, where every newcomer meets every intent
  * before it, each is read and prepared once per backend, not once per
- * registration. Status is read fresh every time.
+ * registration. Status and model version are read fresh every time, and
+ * only they: the agent and feature come with the prepared form.
  */
 import { MODEL_VERSION, type PreparedIntent, prepareIntent } from '../detector/index.js';
 import type { DbObject } from '../detector/types.js';
@@ -24,8 +25,17 @@ export interface Candidate {
   model_version: number;
 }
 
+/** What the candidates query reads of each: what can change. */
+interface Found {
+  id: string;
+  status: Status;
+  model_version: number;
+}
+
 interface Stored {
   id: string;
+  agent_id: string;
+  feature_name: string;
   objects: DbObject[];
   tables_affected: string[];
   metadata: Record<string, unknown>;
@@ -61,16 +71,16 @@ function evict(): void {
   for (let i = 0; i < drop; i++) cache.delete((byUse[i] as [string, Prepared])[0]);
 }
 
-function cached(c: Candidate): Prepared | undefined {
+function cached(c: Found): Prepared | undefined {
   const p = cache.get(c.id);
   return p !== undefined && p.modelVersion === c.model_version ? p : undefined;
 }
 
-function prepare(c: Candidate, s: Stored): Prepared {
+function prepare(c: Found, s: Stored): Prepared {
   const intent = {
     id: c.id,
-    agent_id: c.agent_id,
-    feature_name: c.feature_name,
+    agent_id: s.agent_id,
+    feature_name: s.feature_name,
     schema_changes: s.schema_changes ?? [],
     tables_affected: s.tables_affected,
   };
@@ -85,7 +95,7 @@ export function candidates(
   r: Registry,
   mine: PreparedIntent,
 ): { candidate: Candidate; prepared: PreparedIntent; metadata: Record<string, unknown> }[] {
-  const found = r.rows<Candidate>(r.sql.candidates, [mine.keys, mine.intent.agent_id]);
+  const found = r.rows<Found>(r.sql.candidates, [mine.keys, mine.intent.agent_id]);
   const missing = found.filter((c) => cached(c) === undefined);
   if (missing.length > 0) {
     const stored = r.rows<Stored>(r.sql.storedCandidates, [
@@ -105,7 +115,18 @@ export function candidates(
     const p = cached(c);
     if (p === undefined) continue; // gone meanwhile (cannot happen under our locks)
     p.used = ++clock;
-    out.push({ candidate: c, prepared: p.prepared, metadata: p.metadata });
+    const { agent_id, feature_name } = p.prepared.intent;
+    out.push({
+      candidate: {
+        id: c.id,
+        agent_id,
+        feature_name,
+        status: c.status,
+        model_version: c.model_version,
+      },
+      prepared: p.prepared,
+      metadata: p.metadata,
+    });
   }
   evict();
   return out;

@@ -152,7 +152,12 @@ export function statements(s: string) {
      * Active, unexpired intents of other agents that share a key (the partial
      * GIN index on object_keys serves it): what changes about them (candidates.ts).
      */
-    candidates: `SELECT i.id, i.agent_id, i.feature_name, i.status, i.model_version
+    /**
+     * Only what can change (the agent and feature come with the prepared
+     * form, and never change: intentFixedFn): each text column read is a JS
+     * string per candidate, 300 of them on a hot table at every call.
+     */
+    candidates: `SELECT i.id, i.status, i.model_version
                    FROM ${intent} i
                   WHERE i.status IN (${ACTIVE_STATUS_SQL})
                     AND i.object_keys && $1::text[]
@@ -160,7 +165,7 @@ export function statements(s: string) {
                     AND i.lease_expires_at > ${clock}
                   ORDER BY i.seq`,
     /** What never changes about them: the stored objects (or the script, from another model version). */
-    storedCandidates: `SELECT i.id, i.objects, i.tables_affected, i.metadata,
+    storedCandidates: `SELECT i.id, i.agent_id, i.feature_name, i.objects, i.tables_affected, i.metadata,
                               CASE WHEN i.model_version = $2::int THEN NULL ELSE i.schema_changes END AS schema_changes
                          FROM ${intent} i WHERE i.id = ANY($1::text[])`,
 
