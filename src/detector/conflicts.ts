@@ -369,7 +369,10 @@ function sameColumns(a: string[] | undefined, b: string[] | undefined): boolean 
   return true;
 }
 
-function anyStartsWith(shared: [string, DbObject[], DbObject[]][], prefix: string): boolean {
+function anyStartsWith(
+  shared: readonly [string, DbObject[], DbObject[]][],
+  prefix: string,
+): boolean {
   for (const [g] of shared) if (g.startsWith(prefix)) return true;
   return false;
 }
@@ -377,7 +380,40 @@ function anyStartsWith(shared: [string, DbObject[], DbObject[]][], prefix: strin
 /** The advice of reports made without it (never written to). */
 const NO_ADVICE = Object.freeze([]) as unknown as string[];
 
-/** Compares two prepared intents. Same agent → no conflicts. */
+/** One report (objects already sorted; advice dropped unless `say`). */
+function report(
+  type: ConflictType,
+  severity: 'warning' | 'error',
+  objects: string[],
+  advice: string[],
+  say: boolean,
+): ConflictReport {
+  return {
+    conflict_type: type,
+    severity,
+    affected_objects: objects,
+    resolution_suggestions: say ? advice : NO_ADVICE,
+  };
+}
+
+type Shared = [string, DbObject[], DbObject[]];
+
+/** xs with x added; a list made only when there is something to put in it. */
+function more<T>(xs: T[] | undefined, ...x: T[]): T[] {
+  if (xs === undefined) return x;
+  for (const v of x) xs.push(v);
+  return xs;
+}
+const NONE_SHARED: readonly Shared[] = Object.freeze([]);
+
+/**
+ * Compares two prepared intents. Same agent → no conflicts.
+ *
+ * The reports come in CONFLICT_TYPES order, because the rules below run in
+ * that order and each adds at most one report. A newcomer on a hot table is
+ * compared with hundreds of candidates at every call: nothing is allocated
+ * for a rule that finds nothing.
+ */
 export function detectPrepared(
   a: PreparedIntent,
   b: PreparedIntent,
@@ -385,59 +421,53 @@ export function detectPrepared(
 ): ConflictReport[] {
   if (a.intent.agent_id === b.intent.agent_id) return [];
   const say = options?.advice !== false;
-  const out = new Map<ConflictType, ConflictReport>();
+  const reports: ConflictReport[] = [];
   const other = b.who;
   const after = b.after;
-  const put = (
-    type: ConflictType,
-    severity: 'warning' | 'error',
-    objects: string[],
-    advice: string[],
-  ) => {
-    out.set(type, {
-      conflict_type: type,
-      severity,
-      affected_objects: sorted(objects),
-      resolution_suggestions: say ? advice : NO_ADVICE,
-    });
-  };
 
   // the groups both change, in a's order: every per-object check below reads these
-  const shared: [string, DbObject[], DbObject[]][] = [];
-  for (const [g, objsA] of a.changed) {
-    const objsB = b.changed.get(g);
-    if (objsB) shared.push([g, objsA, objsB]);
+  let found: Shared[] | undefined;
+  if (b.changed.size > 0) {
+    for (const [g, objsA] of a.changed) {
+      const objsB = b.changed.get(g);
+      if (objsB) found = more(found, [g, objsA, objsB]);
+    }
   }
+  const shared: readonly Shared[] = found ?? NONE_SHARED;
 
   // table
-  const both: string[] = [];
-  for (const t of a.touched.keys()) if (b.touched.has(t)) both.push(t);
-  const tables = sorted(both);
-  if (tables.length > 0) {
-    put(
-      'table',
-      'warning',
-      tables,
-      say
-        ? [
-            `Coordinate with ${other}: both change ${list(tables)}; apply your migration ${after}, or review the two migrations together before either runs.`,
-          ]
-        : NO_ADVICE,
+  let both: string[] | undefined;
+  for (const t of a.touched.keys()) if (b.touched.has(t)) both = more(both, t);
+  if (both !== undefined) {
+    const tables = sorted(both);
+    reports.push(
+      report(
+        'table',
+        'warning',
+        tables,
+        say
+          ? [
+              `Coordinate with ${other}: both change ${list(tables)}; apply your migration ${after}, or review the two migrations together before either runs.`,
+            ]
+          : NO_ADVICE,
+        say,
+      ),
     );
   }
 
   // column
-  const colAdvice: string[] = [];
-  const cols: string[] = [];
+  let colAdvice: string[] | undefined;
+  let cols: string[] | undefined;
   for (const [g, objsA, objsB] of shared) {
     if (!g.startsWith('column:')) continue;
     const q = objsA[0]?.qualified as string;
-    cols.push(q);
+    cols = more(cols, q);
     if (!say) continue;
     const va = verbs(objsA);
     const same = va === verbs(objsB);
     const vb = verbs(objsB, 'add', true);
-    colAdvice.push(
+    colAdvice = more(
+      colAdvice,
       same && va === 'add'
         ? `Coordinate with ${other}: both add ${q}; agree on one definition and apply it once, ${after}.`
         : same
@@ -445,39 +475,43 @@ export function detectPrepared(
           : `Coordinate with ${other}: you ${va} ${q} and it ${vb} it; agree on the column's final definition and apply your change ${after}.`,
     );
   }
-  if (cols.length > 0) put('column', 'error', cols, sorted(colAdvice));
+  if (cols !== undefined)
+    reports.push(report('column', 'error', sorted(cols), sorted(colAdvice ?? NO_ADVICE), say));
 
   // function
-  const fnAdvice: string[] = [];
-  const fns: string[] = [];
+  let fnAdvice: string[] | undefined;
+  let fns: string[] | undefined;
   for (const [g, objsA, objsB] of shared) {
     if (!g.startsWith('function:')) continue;
     for (const fa of objsA) {
       const fb = objsB.find((x) => sigCompatible(fa, x));
       if (!fb) continue;
-      fns.push(fa.qualified);
+      fns = more(fns, fa.qualified);
       if (!say) continue;
       const va = verbs([fa], 'redefine');
       const vb = verbs([fb], 'redefine', true);
-      fnAdvice.push(
+      fnAdvice = more(
+        fnAdvice,
         va === verbs([fb], 'redefine')
           ? `Coordinate with ${other}: both ${va} ${fnDisplay(fa)}; merge the two definitions into one and apply it once, ${after}.`
           : `Coordinate with ${other}: you ${va} ${fnDisplay(fa)} and it ${vb} ${fnDisplay(fb)}; decide whether the function stays, then apply your change ${after}.`,
       );
     }
   }
-  if (fns.length > 0) put('function', 'error', fns, sorted(fnAdvice));
+  if (fns !== undefined)
+    reports.push(report('function', 'error', sorted(fns), sorted(fnAdvice ?? NO_ADVICE), say));
 
   // index
-  const idx: string[] = [];
-  const idxAdvice: string[] = [];
+  let idx: string[] | undefined;
+  let idxAdvice: string[] | undefined;
   for (const [g, objsA, objsB] of shared) {
     if (!g.startsWith('index:')) continue;
     const q = objsA[0]?.qualified as string;
-    idx.push(q);
+    idx = more(idx, q);
     const defines = (xs: DbObject[]) => xs.some((o) => o.action === 'create');
     if (say)
-      idxAdvice.push(
+      idxAdvice = more(
+        idxAdvice,
         defines(objsA) && defines(objsB)
           ? `Coordinate with ${other}: both define index ${q}; keep a single definition, or give yours another name.`
           : `Coordinate with ${other}: you ${verbs(objsA, 'define')} index ${q} and it ${verbs(objsB, 'define', true)} it; agree on whether the index stays, and apply your change ${after}.`,
@@ -487,65 +521,76 @@ export function detectPrepared(
     for (const ib of b.indexCreates) {
       if (ia.table !== ib.table || ia.qualified === ib.qualified) continue;
       if (!sameColumns(ia.columns, ib.columns)) continue;
-      idx.push(ia.qualified, ib.qualified);
+      idx = more(idx, ia.qualified, ib.qualified);
       if (say)
-        idxAdvice.push(
+        idxAdvice = more(
+          idxAdvice,
           `Combine the two index definitions on ${ia.table} (${(ia.columns ?? []).join(', ')}) into one: yours is ${ia.qualified}, ${other} creates ${ib.qualified}; drop yours from your migration, or agree to keep only one.`,
         );
     }
   }
-  if (idx.length > 0) put('index', 'warning', idx, sorted(idxAdvice));
+  if (idx !== undefined)
+    reports.push(report('index', 'warning', sorted(idx), sorted(idxAdvice ?? NO_ADVICE), say));
 
   // constraint
-  const sameCons: string[] = [];
-  const consAdvice: string[] = [];
+  let sameCons: string[] | undefined;
+  let consAdvice: string[] | undefined;
   for (const [g, objsA, objsB] of shared) {
     if (!g.startsWith('constraint:')) continue;
     const o = objsA[0] as DbObject;
-    sameCons.push(o.qualified);
+    sameCons = more(sameCons, o.qualified);
     const defines = (xs: DbObject[]) => xs.some((x) => x.action === 'create');
     if (say)
-      consAdvice.push(
+      consAdvice = more(
+        consAdvice,
         defines(objsA) && defines(objsB)
           ? `Coordinate with ${other}: both define constraint ${o.qualified} on ${o.table}; keep one definition, or give yours another name, and apply your change ${after}.`
           : `Coordinate with ${other}: you ${verbs(objsA, 'define')} constraint ${o.qualified} on ${o.table} and it ${verbs(objsB, 'define', true)} it; agree on the constraint's final definition and apply your change ${after}.`,
       );
   }
-  if (sameCons.length > 0) put('constraint', 'error', sameCons, sorted(consAdvice));
+  if (sameCons !== undefined)
+    reports.push(
+      report('constraint', 'error', sorted(sameCons), sorted(consAdvice ?? NO_ADVICE), say),
+    );
   else {
     const ca = a.constraintsByTable;
     const cb = b.constraintsByTable;
-    const objs: string[] = [];
-    const adv: string[] = [];
+    let objs: string[] | undefined;
+    let adv: string[] | undefined;
     for (const [t, namesA] of ca) {
       const namesB = cb.get(t);
       if (!namesB) continue;
-      objs.push(...namesA, ...namesB);
+      objs = more(objs, ...namesA, ...namesB);
       if (say)
-        adv.push(
+        adv = more(
+          adv,
           `Both you and ${other} add or drop constraints on ${t} (yours: ${list(sorted(namesA))}; theirs: ${list(sorted(namesB))}); apply your migration ${after} and check that existing rows satisfy both sets of constraints.`,
         );
     }
-    if (objs.length > 0) put('constraint', 'warning', objs, sorted(adv));
+    if (objs !== undefined)
+      reports.push(report('constraint', 'warning', sorted(objs), sorted(adv ?? NO_ADVICE), say));
   }
 
   // timing
   if (a.feature === b.feature) {
-    put(
-      'timing',
-      'warning',
-      [a.feature],
-      say
-        ? [
-            `${other} is already working on the same feature (normalised name "${a.feature}"); agree with ${b.intent.agent_id} on who does what before starting, or register under a distinct feature name.`,
-          ]
-        : NO_ADVICE,
+    reports.push(
+      report(
+        'timing',
+        'warning',
+        [a.feature],
+        say
+          ? [
+              `${other} is already working on the same feature (normalised name "${a.feature}"); agree with ${b.intent.agent_id} on who does what before starting, or register under a distinct feature name.`,
+            ]
+          : NO_ADVICE,
+        say,
+      ),
     );
   }
 
   // dependency
-  const dep = new Set<string>();
-  const depAdvice: string[] = [];
+  let dep: Set<string> | undefined;
+  let depAdvice: string[] | undefined;
   const dependency = (from: PreparedIntent, on: PreparedIntent, aRemoves: boolean) => {
     for (const r of from.removed) {
       let hit = false;
@@ -564,6 +609,7 @@ export function detectPrepared(
         }
       }
       if (!hit) continue;
+      if (dep === undefined) dep = new Set();
       dep.add(r.qualified);
       if (!say) continue;
       const shown = r.kind === 'function' ? fnDisplay(r) : r.qualified;
@@ -573,7 +619,8 @@ export function detectPrepared(
           : r.renamedFrom !== undefined
             ? `create${aRemoves ? '' : 's'} ${shown} by renaming ${r.renamedFrom}`
             : `rename${aRemoves ? '' : 's'} ${shown}${r.newName !== undefined ? ` (new name ${r.newName})` : ''}`;
-      depAdvice.push(
+      depAdvice = more(
+        depAdvice,
         aRemoves
           ? `Your change would ${how}, which ${other} depends on; apply yours only ${after} and ${b.intent.agent_id} has adapted, or keep ${shown}.`
           : `${other} ${how}, which your change depends on; do not apply yours before agreeing with ${b.intent.agent_id}: either it keeps ${shown}, or you rework your change and apply it ${after}.`,
@@ -582,7 +629,8 @@ export function detectPrepared(
   };
   if (b.removed.length > 0) dependency(b, a, false);
   if (a.removed.length > 0) dependency(a, b, true);
-  if (dep.size > 0) put('dependency', 'error', [...dep], sorted(depAdvice));
+  if (dep !== undefined)
+    reports.push(report('dependency', 'error', sorted(dep), sorted(depAdvice ?? NO_ADVICE), say));
 
   // same object changed by both
   for (const [prefix, type] of SAME_KINDS) {
@@ -612,15 +660,11 @@ export function detectPrepared(
     }
     if (objs.length === 0) continue;
     const s = sorted(objs);
-    put(type, ordering.length === objs.length ? 'warning' : 'error', s, sorted(advice));
+    reports.push(
+      report(type, ordering.length === objs.length ? 'warning' : 'error', s, sorted(advice), say),
+    );
   }
 
-  const reports: ConflictReport[] = [];
-  if (out.size === 0) return reports;
-  for (const t of CONFLICT_TYPES) {
-    const r = out.get(t);
-    if (r !== undefined) reports.push(r);
-  }
   return reports;
 }
 
