@@ -26,7 +26,7 @@ export interface Candidate {
 }
 
 /** What the candidates query reads of each: what can change. */
-interface Found {
+export interface CandidateRow {
   id: string;
   status: Status;
   model_version: number;
@@ -43,9 +43,13 @@ interface Stored {
   schema_changes: string[] | null;
 }
 
-interface Prepared {
+/** A candidate's prepared form, kept by the backend. */
+export interface CandidateEntry {
   prepared: PreparedIntent;
   metadata: Record<string, unknown>;
+}
+
+interface Prepared extends CandidateEntry {
   /** The model version of the objects it was prepared from. */
   modelVersion: number;
   /** When it was last used (a counter): the least recently used go first. */
@@ -71,12 +75,12 @@ function evict(): void {
   for (let i = 0; i < drop; i++) cache.delete((byUse[i] as [string, Prepared])[0]);
 }
 
-function cached(c: Found): Prepared | undefined {
+function cached(c: CandidateRow): Prepared | undefined {
   const p = cache.get(c.id);
   return p !== undefined && p.modelVersion === c.model_version ? p : undefined;
 }
 
-function prepare(c: Found, s: Stored): Prepared {
+function prepare(c: CandidateRow, s: Stored): Prepared {
   const intent = {
     id: c.id,
     agent_id: s.agent_id,
@@ -91,43 +95,64 @@ function prepare(c: Found, s: Stored): Prepared {
   return { prepared, metadata: s.metadata, modelVersion: c.model_version, used: 0 };
 }
 
-export function candidates(
-  r: Registry,
-  mine: PreparedIntent,
-): { candidate: Candidate; prepared: PreparedIntent; metadata: Record<string, unknown> }[] {
-  const found = r.rows<Found>(r.sql.candidates, [mine.keys, mine.intent.agent_id]);
-  const missing = found.filter((c) => cached(c) === undefined);
-  if (missing.length > 0) {
+/** The candidates, as two lists of one length: what was read of each, and its prepared form. */
+export interface Candidates {
+  rows: CandidateRow[];
+  entries: CandidateEntry[];
+}
+
+/** A candidate as a result names it: made only for those with a conflict kept. */
+export function candidateOf(row: CandidateRow, entry: CandidateEntry): Candidate {
+  const { agent_id, feature_name } = entry.prepared.intent;
+  return {
+    id: row.id,
+    agent_id,
+    feature_name,
+    status: row.status,
+    model_version: row.model_version,
+  };
+}
+
+export function candidates(r: Registry, mine: PreparedIntent): Candidates {
+  const rows = r.rows<CandidateRow>(r.sql.candidates, [mine.keys, mine.intent.agent_id]);
+  // one lookup per candidate, and no object made for one already prepared
+  const entries: (CandidateEntry | undefined)[] = new Array(rows.length);
+  let missing: CandidateRow[] | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const c = rows[i] as CandidateRow;
+    const p = cached(c);
+    if (p === undefined) {
+      if (missing === undefined) missing = [];
+      missing.push(c);
+    } else {
+      p.used = ++clock;
+      entries[i] = p;
+    }
+  }
+  if (missing !== undefined) {
     const stored = r.rows<Stored>(r.sql.storedCandidates, [
       missing.map((c) => c.id),
       MODEL_VERSION,
     ]);
     const byId = new Map(stored.map((x) => [x.id, x]));
-    for (const c of missing) {
+    for (let i = 0; i < rows.length; i++) {
+      if (entries[i] !== undefined) continue;
+      const c = rows[i] as CandidateRow;
       const s = byId.get(c.id);
-      if (s !== undefined) {
-        cache.set(c.id, prepare(c, s)); // new, or in place of another version's
-      }
+      if (s === undefined) continue; // gone meanwhile (cannot happen under our locks)
+      const p = prepare(c, s); // new, or in place of another version's
+      p.used = ++clock;
+      cache.set(c.id, p);
+      entries[i] = p;
     }
   }
-  const out = [];
-  for (const c of found) {
-    const p = cached(c);
-    if (p === undefined) continue; // gone meanwhile (cannot happen under our locks)
-    p.used = ++clock;
-    const { agent_id, feature_name } = p.prepared.intent;
-    out.push({
-      candidate: {
-        id: c.id,
-        agent_id,
-        feature_name,
-        status: c.status,
-        model_version: c.model_version,
-      },
-      prepared: p.prepared,
-      metadata: p.metadata,
-    });
-  }
   evict();
-  return out;
+  if (missing === undefined || entries.every((e) => e !== undefined)) {
+    return { rows, entries: entries as CandidateEntry[] };
+  }
+  const kept = rows.map((_, i) => i).filter((i) => entries[i] !== undefined);
+  return {
+    rows: kept.map((i) => rows[i] as CandidateRow),
+    entries: kept.map((i) => entries[i] as CandidateEntry),
+  };
 }

@@ -22,7 +22,13 @@ import {
 } from '../detector/index.js';
 import type { ConflictReport, DetectOptions, ParseResult } from '../detector/types.js';
 import { branchSlug } from './branch.js';
-import { type Candidate, candidates } from './candidates.js';
+import {
+  type Candidate,
+  type CandidateEntry,
+  type CandidateRow,
+  candidateOf,
+  candidates,
+} from './candidates.js';
 import type { Registry } from './context.js';
 import { invalidArgument } from './errors.js';
 import { checkAgent, requireReadCommitted, type Session } from './identity.js';
@@ -163,10 +169,14 @@ function findConflicts(
   // they are found without advice (most of the cost), and a candidate is
   // compared again, with advice, only when one of its conflicts is kept.
   const lean = max !== null;
-  for (const { candidate: other, prepared: theirs, metadata: theirMeta } of candidates(r, mine)) {
+  const { rows, entries } = candidates(r, mine);
+  for (let i = 0; i < rows.length; i++) {
+    const entry = entries[i] as CandidateEntry;
+    const theirs = entry.prepared;
     const reports = detectPrepared(mine, theirs, lean ? NO_ADVICE_PLEASE : undefined);
     if (reports.length === 0) continue;
     let advised = lean ? undefined : reports;
+    let other: Candidate | undefined;
     // a dry run shows only the newcomer's side
     const theirSide = bothSides ? detectPrepared(theirs, mine) : [];
     for (const report of reports) {
@@ -190,11 +200,15 @@ function findConflicts(
         continue;
       }
       if (advised === undefined) advised = detectPrepared(mine, theirs);
+      if (other === undefined) other = candidateOf(rows[i] as CandidateRow, entry);
       const advice = (reportOfType(advised, report.conflict_type) ?? report).resolution_suggestions;
       const extra =
         rules.length === 0
           ? NO_ADVICE
-          : adviceFor(rules, report.conflict_type, report.affected_objects, [metadata, theirMeta]);
+          : adviceFor(rules, report.conflict_type, report.affected_objects, [
+              metadata,
+              entry.metadata,
+            ]);
       const mineAdvice = withAdvice(advice, extra);
       const back = reportOfType(theirSide, report.conflict_type);
       // a literal, not {...report, …}: V8 gives each spread-and-extended
