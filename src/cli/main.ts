@@ -88,6 +88,23 @@ type FailOn = 'error' | 'warning' | 'never';
 const FAIL_ON = ['error', 'warning', 'never'] as const;
 const RANK: Record<Severity, number> = { warning: 1, error: 2 };
 
+/**
+ * How many conflicts of a result that lists only some (`omitted` not listed)
+ * are at or above --fail-on: exact, or a lower bound (`atLeast`). The
+ * errors are listed before any warning: so every conflict is at or above
+ * warning, and when a warning is listed every error is too.
+ */
+export function failingCount(
+  conflicts: readonly { severity: Severity }[],
+  omitted: number,
+  failOn: FailOn,
+): { count: number; atLeast: boolean } {
+  const over = failing(conflicts, failOn).length;
+  if (omitted === 0 || failOn === 'never') return { count: over, atLeast: false };
+  if (failOn === 'warning') return { count: over + omitted, atLeast: false };
+  return { count: over, atLeast: over === conflicts.length };
+}
+
 /** The conflicts at or above the --fail-on threshold. */
 export function failing<T extends { severity: Severity }>(conflicts: readonly T[], failOn: FailOn) {
   if (failOn === 'never') return [];
@@ -474,13 +491,19 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
   };
 
   /** Exit 3 (and, in text, say why on stderr) when conflicts reach --fail-on. */
-  const gate = (cmd: Command, conflicts: readonly { severity: Severity }[], failOn: FailOn) => {
-    const over = failing(conflicts, failOn);
-    if (over.length === 0) return;
+  const gate = (
+    cmd: Command,
+    result: { conflicts: readonly { severity: Severity }[]; conflicts_omitted: number },
+    failOn: FailOn,
+  ) => {
+    // --max-conflicts is at least 1 and the errors are listed first: the
+    // worst conflict is always listed, so the exit status never needs the rest
+    if (failing(result.conflicts, failOn).length === 0) return;
     exitCode = EXIT.conflicts;
     if (!json(cmd)) {
+      const { count, atLeast } = failingCount(result.conflicts, result.conflicts_omitted, failOn);
       io.stderr(
-        `pggit: ${over.length} conflict(s) at or above ${failOn} (--fail-on ${failOn}): exit 3`,
+        `pggit: ${atLeast ? 'at least ' : ''}${count} conflict(s) at or above ${failOn} (--fail-on ${failOn}): exit 3`,
       );
     }
   };
@@ -568,7 +591,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
           }),
         );
         emit(cmd, result, fmt.formatRegister);
-        gate(cmd, result.conflicts, opts.failOn);
+        gate(cmd, result, opts.failOn);
       },
     );
 
@@ -597,7 +620,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
           const script = await readScript(opts, io.readStdin);
           const result = await offlineCheck(script.text, opts);
           emit(cmd, result, (r, c) => fmt.formatCheck(r, c, script.files));
-          gate(cmd, result.conflicts, opts.failOn);
+          gate(cmd, result, opts.failOn);
           return;
         }
         const agentId = requireAgent(opts.agentId);
@@ -613,7 +636,7 @@ CI:     pggit check -a ci -n "$BRANCH" --file 'migrations/*.sql' --fail-on error
           }),
         );
         emit(cmd, result, (r, c) => fmt.formatCheck(r, c, script.files));
-        gate(cmd, result.conflicts, opts.failOn);
+        gate(cmd, result, opts.failOn);
       },
     );
 

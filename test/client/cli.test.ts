@@ -555,6 +555,21 @@ describe('conflicts, resolve, the lifecycle, history', () => {
     expect(text.stdout).toContain(
       '… and 3 more, not listed here (--max-conflicts all lists every one)',
     );
+    // the gate's message counts the conflicts not listed too, or says it
+    // cannot: with only errors listed, more may be among the rest
+    const errors = all.conflicts.filter((c) => c.severity === 'error').length;
+    expect(errors).toBe(2);
+    expect(text.stderr).toBe(
+      'pggit: at least 1 conflict(s) at or above error (--fail-on error): exit 3\n',
+    );
+    const three = await cli([...args, '--max-conflicts', '3']);
+    expect(three.code).toBe(3);
+    expect(three.stderr).toBe('pggit: 2 conflict(s) at or above error (--fail-on error): exit 3\n');
+    const warn = await cli([...args, '--max-conflicts', '1', '--fail-on', 'warning']);
+    expect(warn.code).toBe(3);
+    expect(warn.stderr).toBe(
+      'pggit: 4 conflict(s) at or above warning (--fail-on warning): exit 3\n',
+    );
     const zero = await cli([...args, '--max-conflicts', '0']);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('--max-conflicts must be a positive integer');
